@@ -600,12 +600,17 @@ pub fn summary(report: &Report) -> String {
     if warnings > 0 {
         let _ = writeln!(out, "warnings: {warnings}");
     }
+    let verdict = match report.exit_code {
+        EXIT_OK => "ok",
+        EXIT_INTERRUPTED => "interrupted",
+        _ => "FAILED",
+    };
     if report.failures.is_empty() {
-        let _ = writeln!(out, "result: ok (exit {})", report.exit_code);
+        let _ = writeln!(out, "result: {verdict} (exit {})", report.exit_code);
     } else {
         let _ = writeln!(
             out,
-            "result: FAILED (exit {}): {}",
+            "result: {verdict} (exit {}): {}",
             report.exit_code,
             report.failures.join("; ")
         );

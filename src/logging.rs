@@ -5,6 +5,7 @@
 //! ANSI colours.
 
 use std::fs::OpenOptions;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -47,13 +48,15 @@ fn filter() -> Result<EnvFilter, LoggingError> {
     }
 }
 
-/// Logs to stderr, for headless mode (stdout carries the NDJSON stream).
+/// Logs to stderr, for headless mode (stdout carries the NDJSON stream); colours only
+/// when stderr is a terminal.
 ///
 /// # Errors
 /// A malformed `RUST_LOG`, or a subscriber already installed.
 pub fn init_headless() -> Result<(), LoggingError> {
     tracing_subscriber::fmt()
         .with_env_filter(filter()?)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init()
         .map_err(|e| LoggingError::Install(e.to_string()))

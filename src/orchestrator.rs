@@ -1,15 +1,31 @@
 //! Orchestration: start a devnet on a runtime, drive it slot by slot, and stream
 //! what happens as [`crate::app::Msg`]s to the TUI or the headless reporter.
 //!
-//! STUB: the lead is implementing this file; the signatures below are final.
+//! Data flow (DESIGN.md "Shape"): runtime starts nodes → nodes exchange signed
+//! messages → validators feed them to the pure engine → the engine emits events →
+//! this module streams the events of one validator's replica to the views.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy_primitives::Address;
+use dpgnet_circuits::ParamsCache;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::server::{Server, ServerHandle};
+use tracing::{info, warn};
 
 use tokio::sync::{mpsc::UnboundedSender, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::Msg;
+use crate::app::{LogLine, Msg, NodeInfo};
 use crate::config::Devnet;
+use crate::node::rpc::{ProverApiClient, ProverApiServer, ProofTiming, ValidatorApiClient, ValidatorApiServer};
+use crate::node::validator::Topology;
+use crate::node::workload::Workload;
+use crate::node::{AdversaryNode, Circuits, NodeKey, ProverCore, ProverNode, Strategy, ValidatorNode};
+use crate::protocol::{Engine, EngineParams, Event, GenesisAccount, Phase, Role};
+
 
 /// Where nodes run (DESIGN.md "Runtimes"). Only `inproc` exists for now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -81,6 +97,150 @@ pub struct SlotTiming {
     pub proving_critical_path_s: f64,
 }
 
+
+/// The critical path of the proving in one slot, seconds: for each phase, the
+/// longest proving any prover did for that phase's submissions, summed over phases
+/// (the phases run one after another; provers within a phase run in parallel).
+#[must_use]
+pub fn critical_path(timings: &[ProofTiming]) -> f64 {
+    Phase::ALL
+        .iter()
+        .map(|p| timings.iter().filter(|t| t.phase == *p).map(|t| t.seconds).fold(0.0, f64::max))
+        .sum()
+}
+
+/// A running in-process devnet: the servers, and the clients to reach them.
+struct Devnet0 {
+    handles: Vec<ServerHandle>,
+    infos: Vec<NodeInfo>,
+    validators: Vec<(Address, HttpClient)>,
+    provers: Vec<HttpClient>,
+    adversary: Option<AdversaryNode>,
+}
+
+fn http(url: &str) -> Result<HttpClient, OrchestratorError> {
+    HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(600))
+        .build(url)
+        .map_err(|e| OrchestratorError::Node { node: url.to_string(), reason: e.to_string() })
+}
+
+async fn serve(name: &str, methods: impl Into<jsonrpsee::Methods>) -> Result<(String, ServerHandle), OrchestratorError> {
+    let server = Server::builder()
+        .build("127.0.0.1:0")
+        .await
+        .map_err(|e| OrchestratorError::Node { node: name.into(), reason: format!("cannot bind 127.0.0.1: {e}") })?;
+    let addr = server
+        .local_addr()
+        .map_err(|e| OrchestratorError::Node { node: name.into(), reason: e.to_string() })?;
+    Ok((addr.to_string(), server.start(methods)))
+}
+
+/// Start every node of `devnet` in this process (the `inproc` runtime).
+async fn start_inproc(devnet: &Devnet, circuits: Arc<Circuits>) -> Result<Devnet0, OrchestratorError> {
+    let np = &devnet.network_params;
+    let seed = np.seed;
+    let workload = Workload {
+        seed,
+        num_partial_proofs: np.num_partial_proofs,
+        txs_per_sub_block: np.txs_per_sub_block,
+        num_sets: np.num_sub_block_sets,
+    };
+    let specs = devnet.nodes();
+    let genesis: Vec<GenesisAccount> = specs
+        .iter()
+        .filter(|s| s.role != Role::Adversary)
+        .map(|s| GenesisAccount {
+            address: NodeKey::derive(seed, s.role, s.index).address(),
+            role: s.role,
+            stake: s.stake,
+            balance: if s.role == Role::Validator { np.genesis_validator_balance } else { np.genesis_prover_balance },
+        })
+        .collect();
+    let params = EngineParams::from_devnet(devnet);
+    let mut d = Devnet0 { handles: vec![], infos: vec![], validators: vec![], provers: vec![], adversary: None };
+    let mut validator_nodes = Vec::new();
+    let mut prover_nodes = Vec::new();
+    let mut corrupted = Vec::new();
+    let mut adversary_spec = None;
+    for s in &specs {
+        let key = NodeKey::derive(seed, s.role, s.index);
+        let name = format!("{}-{}", s.role.as_str(), s.index);
+        match s.role {
+            Role::Validator => {
+                let engine = Engine::new(params.clone(), &genesis).map_err(|e| OrchestratorError::Engine(e.to_string()))?;
+                let node = ValidatorNode::new(key.clone(), engine, circuits.clone(), workload, np.phase_seconds.clone());
+                let (url, h) = serve(&name, node.clone().into_rpc()).await?;
+                d.handles.push(h);
+                d.infos.push(NodeInfo { name, role: s.role, address: key.address(), adversary_controlled: false, endpoint: url.clone() });
+                d.validators.push((key.address(), http(&format!("http://{url}"))?));
+                validator_nodes.push((node, format!("http://{url}")));
+            }
+            Role::Prover if s.corrupted => {
+                d.infos.push(NodeInfo { name, role: s.role, address: key.address(), adversary_controlled: true, endpoint: "(adversary)".into() });
+                corrupted.push(ProverCore::new(key, circuits.clone(), workload, s.full_proof));
+            }
+            Role::Prover => {
+                let node = ProverNode::new(ProverCore::new(key.clone(), circuits.clone(), workload, s.full_proof));
+                let (url, h) = serve(&name, node.clone().into_rpc()).await?;
+                d.handles.push(h);
+                d.infos.push(NodeInfo { name, role: s.role, address: key.address(), adversary_controlled: false, endpoint: url.clone() });
+                prover_nodes.push((node, format!("http://{url}")));
+            }
+            Role::Adversary => adversary_spec = Some((name, key, s.strategy.clone())),
+        }
+    }
+    let vlist: Vec<(Address, String)> = validator_nodes.iter().map(|(n, u)| (n.address(), u.clone())).collect();
+    let mut prover_urls: Vec<String> = prover_nodes.iter().map(|(_, u)| u.clone()).collect();
+    if let Some((name, key, strategy)) = adversary_spec {
+        let strategy: Strategy = strategy
+            .as_deref()
+            .unwrap_or("honest")
+            .parse()
+            .map_err(|e: String| OrchestratorError::Node { node: name.clone(), reason: e })?;
+        let steal_wait = Duration::from_secs_f64(np.phase_seconds.t2 * 0.8);
+        let adv = AdversaryNode::new(std::mem::take(&mut corrupted), strategy, steal_wait);
+        adv.set_validators(&vlist).map_err(|e| OrchestratorError::Node { node: name.clone(), reason: e })?;
+        let (url, h) = serve(&name, adv.clone().into_rpc()).await?;
+        d.handles.push(h);
+        d.infos.push(NodeInfo { name, role: Role::Adversary, address: key.address(), adversary_controlled: false, endpoint: url.clone() });
+        prover_urls.push(format!("http://{url}"));
+        d.adversary = Some(adv);
+    }
+    for (node, url) in &validator_nodes {
+        node.set_topology(Topology { validators: vlist.clone(), provers: prover_urls.clone() })
+            .map_err(|e| OrchestratorError::Node { node: url.clone(), reason: e })?;
+    }
+    for (node, url) in &prover_nodes {
+        node.set_validators(&vlist).map_err(|e| OrchestratorError::Node { node: url.clone(), reason: e })?;
+    }
+    d.provers = prover_urls.iter().map(|u| http(u)).collect::<Result<_, _>>()?;
+    Ok(d)
+}
+
+/// Copy engine events from the first reachable validator into `tx`, starting at
+/// `cursor`; returns the new cursor and whether `slot` has settled.
+async fn pump(
+    validators: &[(Address, HttpClient)],
+    cursor: &mut u64,
+    tx: &UnboundedSender<Msg>,
+    settled_slot: Option<u64>,
+) -> bool {
+    let mut settled = false;
+    for (_, c) in validators {
+        let Ok(page) = c.events(*cursor).await else { continue };
+        for e in page.events {
+            if let (Event::Settled(s), Some(want)) = (&e, settled_slot) {
+                settled |= s.slot == want;
+            }
+            let _ = tx.send(Msg::Engine(e));
+        }
+        *cursor = page.next;
+        break;
+    }
+    settled
+}
+
 /// Start the devnet, run `opts.slots` slots (or until `cancel`), streaming every
 /// engine event and node status change into `tx` as [`Msg`]s, then tear it down.
 /// Returns the per-slot timings.
@@ -91,9 +251,111 @@ pub struct SlotTiming {
 pub async fn run(
     opts: RunOptions,
     tx: UnboundedSender<Msg>,
-    control: watch::Receiver<Control>,
+    mut control: watch::Receiver<Control>,
     cancel: CancellationToken,
 ) -> Result<Vec<SlotTiming>, OrchestratorError> {
-    let _ = (opts, tx, control, cancel);
-    Err(OrchestratorError::Engine("not implemented yet".into()))
+    let np = opts.devnet.network_params.clone();
+    let cache = opts.params_dir.clone().map_or_else(ParamsCache::default_location, ParamsCache::new);
+    let _ = tx.send(Msg::Log(LogLine::info(None, "generating circuit keys (params cached on disk)…")));
+    let (n, t) = (np.num_partial_proofs, np.txs_per_sub_block);
+    let circuits = tokio::task::spawn_blocking(move || Circuits::load(n, t, &cache))
+        .await
+        .map_err(|e| OrchestratorError::Circuits(e.to_string()))?
+        .map_err(|e| OrchestratorError::Circuits(e.to_string()))?;
+    let _ = tx.send(Msg::Log(LogLine::info(
+        None,
+        format!(
+            "circuits ready: partial k={}, full k={}, link k={}",
+            circuits.partial.k(),
+            circuits.full.k(),
+            circuits.link.k()
+        ),
+    )));
+    let d = start_inproc(&opts.devnet, circuits).await?;
+    info!(target: "dpgnet::orchestrator", nodes = d.infos.len(), runtime = opts.runtime.as_str(), "devnet up");
+    let _ = tx.send(Msg::NodesStarted(d.infos.clone()));
+    let mut cursor = 0u64;
+    pump(&d.validators, &mut cursor, &tx, None).await;
+    let mut timings = Vec::new();
+    let result = drive(&opts, &d, &tx, &mut control, &cancel, &mut cursor, &mut timings).await;
+    // Flush the remaining events, then stop every server.
+    pump(&d.validators, &mut cursor, &tx, None).await;
+    for h in &d.handles {
+        let _ = h.stop();
+    }
+    for h in d.handles {
+        h.stopped().await;
+    }
+    result.map(|()| timings)
+}
+
+async fn drive(
+    opts: &RunOptions,
+    d: &Devnet0,
+    tx: &UnboundedSender<Msg>,
+    control: &mut watch::Receiver<Control>,
+    cancel: &CancellationToken,
+    cursor: &mut u64,
+    timings: &mut Vec<SlotTiming>,
+) -> Result<(), OrchestratorError> {
+    let first = &d.validators[0].1;
+    let mut slot = 0u64;
+    loop {
+        if opts.slots.is_some_and(|n| slot >= n) || cancel.is_cancelled() {
+            return Ok(());
+        }
+        while control.borrow().paused {
+            tokio::select! {
+                () = cancel.cancelled() => return Ok(()),
+                r = control.changed() => if r.is_err() { break },
+            }
+        }
+        let proposer = first
+            .proposer(slot)
+            .await
+            .map_err(|e| OrchestratorError::Node { node: "validator-0".into(), reason: e.to_string() })?;
+        let client = d
+            .validators
+            .iter()
+            .find(|(a, _)| *a == proposer)
+            .map(|(_, c)| c.clone())
+            .ok_or_else(|| OrchestratorError::Engine(format!("proposer {proposer} is not a validator")))?;
+        let fast = opts.fast;
+        let mut drive = tokio::spawn(async move { client.drive_slot(slot, fast).await });
+        // Stream events and the phase clock while the slot runs.
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let res = loop {
+            tokio::select! {
+                () = cancel.cancelled() => { drive.abort(); return Ok(()) }
+                r = &mut drive => break r,
+                _ = tick.tick() => {
+                    pump(&d.validators, cursor, tx, None).await;
+                    if let Ok(st) = first.status().await {
+                        if let (Some(s), Some(p)) = (st.slot, st.phase) {
+                            let _ = tx.send(Msg::PhaseProgress { slot: s, phase: p, elapsed_s: st.phase_elapsed_s, window_s: st.phase_window_s });
+                        }
+                    }
+                }
+            }
+        };
+        let res = res
+            .map_err(|e| OrchestratorError::Engine(format!("slot driver task: {e}")))?
+            .map_err(|e| OrchestratorError::Node { node: format!("proposer {proposer}"), reason: e.to_string() })?;
+        // Make sure the slot's settlement has reached the views.
+        for _ in 0..50 {
+            if pump(&d.validators, cursor, tx, Some(slot)).await {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let mut slot_timings = Vec::new();
+        for p in &d.provers {
+            match p.timings(slot).await {
+                Ok(t) => slot_timings.extend(t),
+                Err(e) => warn!(target: "dpgnet::orchestrator", error = %e, "no timings from a prover"),
+            }
+        }
+        timings.push(SlotTiming { slot, wall_s: res.wall_s, proving_critical_path_s: critical_path(&slot_timings) });
+        slot += 1;
+    }
 }

@@ -70,7 +70,7 @@ fn invalid_proof_is_rejected_warned_and_slashed() {
     // Its partials are not reusable.
     let ev = h.apply(Phase::T3, vec![h.aggregate_from(s[0], 0, &[s[2], s[1], s[2], s[3]])]);
     rejected_because(&ev, s[0], "was not accepted in T2");
-    let ev = h.apply(Phase::T4, vec![h.honest_aggregate(s[1], 0)]);
+    let ev = h.apply(Phase::T4, vec![h.aggregate_from(s[1], 0, &[s[0], s[3], s[0], s[3]])]);
     let st = settlement(&ev).unwrap();
     assert_eq!(st.outcome, Outcome::FinalizedT4);
     assert!(st.conservation_ok);
@@ -404,7 +404,8 @@ fn unknown_senders_and_wrong_kinds_are_rejected_without_panic() {
     from_stranger.from = stranger();
     let mut from_validator = h.commit(s[0], 0);
     from_validator.from = validator(1);
-    let unselected = provers().into_iter().find(|p| !s.contains(p)).unwrap();
+    let unselected: Vec<Address> = provers().into_iter().filter(|p| !s.contains(p)).collect();
+    let (unselected, unselected2) = (unselected[0], unselected[1]);
     let mut other_set = h.commit(s[1], 0);
     if let Message::Commit(c) = &mut other_set.msg {
         c.set = 5;
@@ -414,16 +415,17 @@ fn unknown_senders_and_wrong_kinds_are_rejected_without_panic() {
         vec![
             invalid(from_stranger),
             from_validator,
-            h.commit(unselected, 0),
+            h.commit_hash(unselected, 0, B256::repeat_byte(3)),
             other_set,
             valid(s[2], Message::Partials(vec![])),
-            h.full_proof(unselected, 0),
+            h.full_proof(unselected2, 0),
             h.aggregate_from(s[3], 0, &[s[0]; 4]),
         ],
     );
     rejected_because(&ev, stranger(), "not a staked prover");
     rejected_because(&ev, validator(1), "not a staked prover");
     rejected_because(&ev, unselected, "not selected");
+    rejected_because(&ev, unselected2, "only selected provers submit full proofs");
     rejected_because(&ev, s[1], "no sub-block set 5");
     rejected_because(&ev, s[2], "stale");
     rejected_because(&ev, s[3], "aggregation opens in T3");
@@ -547,7 +549,7 @@ fn slashed_below_min_stake_is_ejected_and_never_selected_again() {
     );
     assert_eq!(slashes(&ev), vec![(victim, 950, "SLASH_INVALID_PROOF".to_string())]);
     // 1000 − 950 − 6 (missing partials) = 44 < min_stake 100; ejected when the slot settles.
-    let ev = h.apply(Phase::T3, vec![h.honest_aggregate(s[0], 0)]);
+    let ev = h.apply(Phase::T3, vec![h.aggregate_from(s[0], 0, &[s[0], s[1], s[0], s[3]])]);
     let st = settlement(&ev).expect("settled");
     let ejected: Vec<_> = ev
         .iter()
@@ -562,6 +564,18 @@ fn slashed_below_min_stake_is_ejected_and_never_selected_again() {
     assert_eq!(st.accounts.iter().find(|a| a.address == victim).unwrap().stake, 43);
     assert!(!h.engine.available_provers().contains(&victim));
     assert_eq!(h.engine.available_provers().len(), 7);
+    // Having left the prover set, it may not aggregate either ("any prover" means a
+    // prover of the set): its T3 full proof is rejected and earns nothing.
+    h.begin();
+    h.honest_t1();
+    h.honest_t2();
+    let before = h.accounts();
+    let ev = h.apply(Phase::T3, vec![h.full_proof(victim, 0)]);
+    rejected_because(&ev, victim, "not a staked prover");
+    assert!(settlement(&ev).is_none());
+    assert_deltas(&before, &h.accounts(), &[]);
+    let a = h.asg(0);
+    settlement(&h.apply(Phase::T4, vec![h.honest_aggregate(a.aggregators[1], 0)])).unwrap();
     let mut ejections = 0;
     for _ in 0..40 {
         h.begin();

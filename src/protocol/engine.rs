@@ -554,8 +554,13 @@ impl Engine {
         self.events.push(Event::Warning { slot, phase, node, kind, detail });
     }
 
+    /// A prover of the set: a prover account that has not been ejected.
+    // Fix (engine tests): an ejected prover "left the prover set" (DESIGN.md, `Ejected`),
+    // so its messages are rejected like any non-prover's; before, it could still
+    // aggregate in T3–T5 ("any prover may submit") and collect `REWARD_PROVER_T*`.
     fn is_prover(&self, a: &Address) -> bool {
-        self.ledger.account(a).is_some_and(|acct| acct.role == Role::Prover)
+        !self.ejected.contains(a)
+            && self.ledger.account(a).is_some_and(|acct| acct.role == Role::Prover)
     }
 
     /// Judge one included message and emit `MessageIncluded` (plus warnings and

@@ -97,7 +97,7 @@ pub struct Aggregation {
 
 /// A protocol message. Spec: "Only one transaction per prover is allowed" per phase.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", content = "body", rename_all = "snake_case")]
 pub enum Message {
     /// T1 commitment.
     Commit(Commitment),
@@ -259,4 +259,33 @@ pub fn bloom_hash(reused: &[PartialRef]) -> B256 {
 #[must_use]
 pub fn proof_hash(proof: &[u8]) -> B256 {
     keccak256(proof)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: an internally tagged enum cannot serialize `Partials(Vec<_>)`,
+    /// which made every partial-proof submission unsignable.
+    #[test]
+    fn every_message_kind_round_trips_through_json() {
+        let p = PartialProof {
+            slot: 1,
+            set: 0,
+            sub_block: 2,
+            root_in: B256::repeat_byte(1),
+            root_out: B256::repeat_byte(2),
+            proof: Bytes::from_static(&[9, 9]),
+        };
+        let msgs = [
+            Message::Commit(Commitment { slot: 1, set: 0, hash: B256::ZERO }),
+            Message::Partials(vec![p.clone(), p.clone()]),
+            Message::FullProof(FullProof { slot: 1, set: 0, root_in: B256::ZERO, root_out: B256::ZERO, proof: Bytes::new() }),
+            Message::Aggregate(Aggregation { slot: 1, set: 0, reused: vec![], own: vec![p], bloom: B256::ZERO, link_proof: Bytes::new() }),
+        ];
+        for m in msgs {
+            let json = serde_json::to_string(&m).expect("serializes");
+            assert_eq!(serde_json::from_str::<Message>(&json).expect("parses"), m);
+        }
+    }
 }

@@ -61,19 +61,8 @@ impl std::fmt::Display for Phase {
     }
 }
 
-/// The role of a node. Spec: "Overview" (validators, provers); the adversary agent
-/// is dpgnet's (DESIGN.md "Adversary agent").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Consensus participant: proposes phase blocks, verifies proofs, attests.
-    Validator,
-    /// Stakes separately and generates proofs.
-    Prover,
-    /// The adversary agent. It holds no ledger account itself: the provers it
-    /// corrupts keep their own accounts.
-    Adversary,
-}
+/// The role of a node (defined with the devnet YAML, where it is spelled).
+pub use crate::config::Role;
 
 /// How a slot ended. The report's `outcome` field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
