@@ -179,9 +179,9 @@ impl Cli {
         let Command::Run(run) = &self.command else {
             return Ok(());
         };
-        let mut cmd = Self::command();
-        cmd.build();
-        let cmd = cmd.find_subcommand_mut("run").expect("run is a subcommand");
+        let mut cli = Self::command();
+        cli.build();
+        let mut cmd = cli.find_subcommand("run").cloned().unwrap_or(cli);
         if !run.headless {
             return Err(cmd.error(
                 ErrorKind::MissingRequiredArgument,

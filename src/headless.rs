@@ -491,8 +491,12 @@ pub fn exit_code(meta: &RunMeta, slots: &[SlotReport], end: &RunEnd) -> (u8, Vec
     (code, failures)
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+fn plural(n: impl TryInto<u8>) -> &'static str {
+    if matches!(n.try_into(), Ok(1)) {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// `slot 3` or `slots 1, 2, 5`.
@@ -566,7 +570,7 @@ pub fn summary(report: &Report) -> String {
         t.loss,
         t.liveness_faults,
         t.slots,
-        plural(t.slots as usize)
+        plural(t.slots)
     );
     let _ = writeln!(
         out,

@@ -66,6 +66,15 @@ pub struct Control {
     pub paused: bool,
 }
 
+/// A fault injected into a running devnet (DESIGN.md: faults like Kurtosis'
+/// `disruptoor_params`; TUI keys and scenario steps later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Kill the named node (e.g. `prover-3`): it stops answering and sending at
+    /// once, even mid-proof.
+    Kill(String),
+}
+
 /// Orchestration failures (exit code 3 in the CLI).
 #[derive(Debug, thiserror::Error)]
 pub enum OrchestratorError {
@@ -112,6 +121,7 @@ pub fn critical_path(timings: &[ProofTiming]) -> f64 {
 /// A running in-process devnet: the servers, and the clients to reach them.
 struct Devnet0 {
     handles: Vec<ServerHandle>,
+    killers: Vec<(String, ServerHandle, Box<dyn Fn() + Send + Sync>)>,
     infos: Vec<NodeInfo>,
     validators: Vec<(Address, HttpClient)>,
     provers: Vec<HttpClient>,
@@ -136,29 +146,46 @@ async fn serve(name: &str, methods: impl Into<jsonrpsee::Methods>) -> Result<(St
     Ok((addr.to_string(), server.start(methods)))
 }
 
-/// Start every node of `devnet` in this process (the `inproc` runtime).
-async fn start_inproc(devnet: &Devnet, circuits: Arc<Circuits>) -> Result<Devnet0, OrchestratorError> {
+/// The ledger's genesis accounts of `devnet`: every validator and prover (the
+/// adversary agent holds no account), with the devnet keys of
+/// [`NodeKey::derive`].
+#[must_use]
+pub fn genesis(devnet: &Devnet) -> Vec<GenesisAccount> {
     let np = &devnet.network_params;
-    let seed = np.seed;
-    let workload = Workload {
-        seed,
-        num_partial_proofs: np.num_partial_proofs,
-        txs_per_sub_block: np.txs_per_sub_block,
-        num_sets: np.num_sub_block_sets,
-    };
-    let specs = devnet.nodes();
-    let genesis: Vec<GenesisAccount> = specs
+    devnet
+        .nodes()
         .iter()
         .filter(|s| s.role != Role::Adversary)
         .map(|s| GenesisAccount {
-            address: NodeKey::derive(seed, s.role, s.index).address(),
+            address: NodeKey::derive(np.seed, s.role, s.index).address(),
             role: s.role,
             stake: s.stake,
             balance: if s.role == Role::Validator { np.genesis_validator_balance } else { np.genesis_prover_balance },
         })
-        .collect();
+        .collect()
+}
+
+/// The workload generator of `devnet`.
+#[must_use]
+pub fn workload(devnet: &Devnet) -> Workload {
+    let np = &devnet.network_params;
+    Workload {
+        seed: np.seed,
+        num_partial_proofs: np.num_partial_proofs,
+        txs_per_sub_block: np.txs_per_sub_block,
+        num_sets: np.num_sub_block_sets,
+    }
+}
+
+/// Start every node of `devnet` in this process (the `inproc` runtime).
+async fn start_inproc(devnet: &Devnet, circuits: Arc<Circuits>) -> Result<Devnet0, OrchestratorError> {
+    let np = &devnet.network_params;
+    let seed = np.seed;
+    let workload = workload(devnet);
+    let specs = devnet.nodes();
+    let genesis = genesis(devnet);
     let params = EngineParams::from_devnet(devnet);
-    let mut d = Devnet0 { handles: vec![], infos: vec![], validators: vec![], provers: vec![], adversary: None };
+    let mut d = Devnet0 { handles: vec![], killers: vec![], infos: vec![], validators: vec![], provers: vec![], adversary: None };
     let mut validator_nodes = Vec::new();
     let mut prover_nodes = Vec::new();
     let mut corrupted = Vec::new();
@@ -183,6 +210,8 @@ async fn start_inproc(devnet: &Devnet, circuits: Arc<Circuits>) -> Result<Devnet
             Role::Prover => {
                 let node = ProverNode::new(ProverCore::new(key.clone(), circuits.clone(), workload, s.full_proof));
                 let (url, h) = serve(&name, node.clone().into_rpc()).await?;
+                let killer = node.clone();
+                d.killers.push((name.clone(), h.clone(), Box::new(move || killer.kill())));
                 d.handles.push(h);
                 d.infos.push(NodeInfo { name, role: s.role, address: key.address(), adversary_controlled: false, endpoint: url.clone() });
                 prover_nodes.push((node, format!("http://{url}")));
@@ -202,6 +231,8 @@ async fn start_inproc(devnet: &Devnet, circuits: Arc<Circuits>) -> Result<Devnet
         let adv = AdversaryNode::new(std::mem::take(&mut corrupted), strategy, steal_wait);
         adv.set_validators(&vlist).map_err(|e| OrchestratorError::Node { node: name.clone(), reason: e })?;
         let (url, h) = serve(&name, adv.clone().into_rpc()).await?;
+        let killer = adv.clone();
+        d.killers.push((name.clone(), h.clone(), Box::new(move || killer.kill())));
         d.handles.push(h);
         d.infos.push(NodeInfo { name, role: Role::Adversary, address: key.address(), adversary_controlled: false, endpoint: url.clone() });
         prover_urls.push(format!("http://{url}"));
@@ -216,6 +247,23 @@ async fn start_inproc(devnet: &Devnet, circuits: Arc<Circuits>) -> Result<Devnet
     }
     d.provers = prover_urls.iter().map(|u| http(u)).collect::<Result<_, _>>()?;
     Ok(d)
+}
+
+fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, fault: &Fault) {
+    match fault {
+        Fault::Kill(name) => {
+            let Some((_, handle, kill)) = d.killers.iter().find(|(n, _, _)| n == name) else {
+                let _ = tx.send(Msg::Log(LogLine::warn(None, format!("kill {name}: no such killable node"))));
+                return;
+            };
+            kill();
+            let _ = handle.stop();
+            warn!(target: "dpgnet::orchestrator", node = %name, "node killed");
+            if let Some(info) = d.infos.iter().find(|i| &i.name == name) {
+                let _ = tx.send(Msg::NodeDown { address: info.address, reason: "killed".into() });
+            }
+        }
+    }
 }
 
 /// Copy engine events from the first reachable validator into `tx`, starting at
@@ -251,7 +299,24 @@ async fn pump(
 pub async fn run(
     opts: RunOptions,
     tx: UnboundedSender<Msg>,
+    control: watch::Receiver<Control>,
+    cancel: CancellationToken,
+) -> Result<Vec<SlotTiming>, OrchestratorError> {
+    let (_faults_tx, faults_rx) = tokio::sync::mpsc::unbounded_channel();
+    run_with_faults(opts, tx, control, faults_rx, cancel).await
+}
+
+/// [`run`], plus live fault injection: every [`Fault`] received on `faults` is
+/// applied at once (mid-slot if a slot is running) and reported as a
+/// [`Msg::NodeDown`].
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_with_faults(
+    opts: RunOptions,
+    tx: UnboundedSender<Msg>,
     mut control: watch::Receiver<Control>,
+    mut faults: tokio::sync::mpsc::UnboundedReceiver<Fault>,
     cancel: CancellationToken,
 ) -> Result<Vec<SlotTiming>, OrchestratorError> {
     let np = opts.devnet.network_params.clone();
@@ -277,7 +342,7 @@ pub async fn run(
     let mut cursor = 0u64;
     pump(&d.validators, &mut cursor, &tx, None).await;
     let mut timings = Vec::new();
-    let result = drive(&opts, &d, &tx, &mut control, &cancel, &mut cursor, &mut timings).await;
+    let result = drive(&opts, &d, &tx, &mut control, &mut faults, &cancel, &mut cursor, &mut timings).await;
     // Flush the remaining events, then stop every server.
     pump(&d.validators, &mut cursor, &tx, None).await;
     for h in &d.handles {
@@ -294,6 +359,7 @@ async fn drive(
     d: &Devnet0,
     tx: &UnboundedSender<Msg>,
     control: &mut watch::Receiver<Control>,
+    faults: &mut tokio::sync::mpsc::UnboundedReceiver<Fault>,
     cancel: &CancellationToken,
     cursor: &mut u64,
     timings: &mut Vec<SlotTiming>,
@@ -328,6 +394,7 @@ async fn drive(
             tokio::select! {
                 () = cancel.cancelled() => { drive.abort(); return Ok(()) }
                 r = &mut drive => break r,
+                Some(f) = faults.recv() => apply_fault(d, tx, &f),
                 _ = tick.tick() => {
                     pump(&d.validators, cursor, tx, None).await;
                     if let Ok(st) = first.status().await {

@@ -13,8 +13,7 @@ use alloy_primitives::{Address, B256};
 use common::engine_harness::*;
 use dpgnet::config::{ProposerSelection, SlashDestination};
 use dpgnet::protocol::{
-    Account, EngineError, EntryKind, Event, Included, Message, Outcome, Phase, SetId,
-    Settlement,
+    Account, EngineError, EntryKind, Event, Included, Message, Outcome, Phase, SetId, Settlement,
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -57,7 +56,9 @@ fn t1(h: &Harness, rng: &mut Rng, out: &mut Vec<Included>) {
             match rng.below(100) {
                 0..70 => out.push(h.commit(p, s)),
                 70..75 => {}
-                75..80 => out.push(h.commit_hash(p, s, B256::repeat_byte(rng.below(250) as u8 + 1))),
+                75..80 => {
+                    out.push(h.commit_hash(p, s, B256::repeat_byte(rng.below(250) as u8 + 1)))
+                }
                 80..85 => {
                     out.push(h.commit(p, s));
                     out.push(h.commit(p, s));
@@ -140,7 +141,10 @@ fn aggregation(h: &Harness, rng: &mut Rng, out: &mut Vec<Included>) {
             let mut reused = Vec::new();
             let mut own = Vec::new();
             for b in 0..n {
-                let cands: Vec<_> = accepted.iter().filter(|(r, _, _)| r.sub_block == b).collect();
+                let cands: Vec<_> = accepted
+                    .iter()
+                    .filter(|(r, _, _)| r.sub_block == b)
+                    .collect();
                 if !cands.is_empty() && rng.pct(80) {
                     reused.push(rng.pick(&cands).0);
                 } else {
@@ -173,11 +177,11 @@ fn aggregation(h: &Harness, rng: &mut Rng, out: &mut Vec<Included>) {
                 }
                 _ => {
                     // Reuse a partial that was never accepted.
-                    if let Message::Aggregate(ag) = &mut m.msg {
-                        if let Some(r) = ag.reused.first_mut() {
-                            r.proof_hash = B256::repeat_byte(0x42);
-                            ag.bloom = dpgnet::protocol::bloom_hash(&ag.reused);
-                        }
+                    if let Message::Aggregate(ag) = &mut m.msg
+                        && let Some(r) = ag.reused.first_mut()
+                    {
+                        r.proof_hash = B256::repeat_byte(0x42);
+                        ag.bloom = dpgnet::protocol::bloom_hash(&ag.reused);
                     }
                 }
             }
@@ -196,7 +200,11 @@ fn junk(h: &Harness, rng: &mut Rng, stale: &[Included], out: &mut Vec<Included>)
     }
     if rng.pct(15) {
         let mut m = h.full_proof(h.asg(0).selected[0], 0);
-        m.from = if rng.pct(50) { stranger() } else { validator(1) };
+        m.from = if rng.pct(50) {
+            stranger()
+        } else {
+            validator(1)
+        };
         out.push(m);
     }
     if rng.pct(10) {
@@ -222,6 +230,7 @@ impl PickCloned for Rng {
 }
 
 /// Independent checks of one settlement against the accounts before the slot.
+#[allow(clippy::too_many_arguments)]
 fn check_settlement(
     st: &Settlement,
     prev: &[Account],
@@ -232,7 +241,11 @@ fn check_settlement(
     liveness_penalty: u64,
     failed: bool,
 ) -> Result<(), TestCaseError> {
-    prop_assert!(st.conservation_ok, "conservation_ok false at slot {}", st.slot);
+    prop_assert!(
+        st.conservation_ok,
+        "conservation_ok false at slot {}",
+        st.slot
+    );
     let t = st.totals;
     let stake: u128 = st.accounts.iter().map(|a| u128::from(a.stake)).sum();
     let balance: u128 = st.accounts.iter().map(|a| u128::from(a.balance)).sum();
@@ -244,12 +257,18 @@ fn check_settlement(
         u128::from(t.genesis) + u128::from(t.minted)
     );
     for a in &st.accounts {
-        prop_assert!(a.stake <= genesis_stake[&a.address], "{} stake grew", a.address);
+        prop_assert!(
+            a.stake <= genesis_stake[&a.address],
+            "{} stake grew",
+            a.address
+        );
     }
     // Recompute every account from the entries.
     let (prev_minted, prev_burned, prev_treasury) = prev_totals;
-    let mut want: BTreeMap<Address, (i128, i128)> =
-        prev.iter().map(|a| (a.address, (i128::from(a.stake), i128::from(a.balance)))).collect();
+    let mut want: BTreeMap<Address, (i128, i128)> = prev
+        .iter()
+        .map(|a| (a.address, (i128::from(a.stake), i128::from(a.balance))))
+        .collect();
     let (mut rewards, mut taken) = (0u64, 0u64);
     for e in &st.entries {
         prop_assert_eq!(e.slot, st.slot);
@@ -291,7 +310,10 @@ fn check_settlement(
     prop_assert_eq!(t.burned, prev_burned + db);
     prop_assert_eq!(t.treasury, prev_treasury + dt);
     prop_assert_eq!(st.outcome == Outcome::LivenessFault, failed);
-    prop_assert_eq!(st.loss, st.payments + if failed { liveness_penalty } else { 0 });
+    prop_assert_eq!(
+        st.loss,
+        st.payments + if failed { liveness_penalty } else { 0 }
+    );
     Ok(())
 }
 
@@ -335,7 +357,10 @@ fn run(
         match h.try_begin(slot) {
             Ok(_) => prop_assert!(per_set >= 2),
             Err(e) => {
-                prop_assert!(per_set < 2, "begin_slot failed with {available} available: {e}");
+                prop_assert!(
+                    per_set < 2,
+                    "begin_slot failed with {available} available: {e}"
+                );
                 prop_assert!(matches!(e, EngineError::Selection(_)));
                 return Ok(stats);
             }
@@ -374,7 +399,9 @@ fn run(
                     Event::Warning { kind, .. } => {
                         *stats.warnings.entry(format!("{kind:?}")).or_default() += 1;
                     }
-                    Event::MessageIncluded { accepted: false, .. } => stats.rejected += 1,
+                    Event::MessageIncluded {
+                        accepted: false, ..
+                    } => stats.rejected += 1,
                     _ => {}
                 }
             }
@@ -405,8 +432,11 @@ fn run(
 }
 
 fn sink_of(i: u8) -> SlashDestination {
-    [SlashDestination::Burn, SlashDestination::Protocol, SlashDestination::Proposer]
-        [usize::from(i % 3)]
+    [
+        SlashDestination::Burn,
+        SlashDestination::Protocol,
+        SlashDestination::Proposer,
+    ][usize::from(i % 3)]
 }
 
 proptest! {
@@ -436,8 +466,9 @@ fn long_faulty_run_conserves() {
     let (mut ejected, mut slots) = (0, 0);
     for sink in 0..3u8 {
         for sets in [1, 2] {
-            let seeds: Vec<u64> =
-                (0..60).map(|i| (u64::from(sink) << 40) ^ 0x1234_5678 ^ (i * 7919)).collect();
+            let seeds: Vec<u64> = (0..60)
+                .map(|i| (u64::from(sink) << 40) ^ 0x1234_5678 ^ (i * 7919))
+                .collect();
             let st = run(sink_of(sink), sets, sink == 1, &seeds).unwrap();
             for (k, v) in st.outcomes {
                 *outcomes.entry(k).or_insert(0) += v;
@@ -451,7 +482,13 @@ fn long_faulty_run_conserves() {
     }
     eprintln!("slots {slots}, outcomes {outcomes:?}, warnings {warnings:?}, ejected {ejected}");
     // The generator reaches every outcome and every detector.
-    for o in ["finalized_t1", "finalized_t2", "finalized_t3", "finalized_t4", "liveness_fault"] {
+    for o in [
+        "finalized_t1",
+        "finalized_t2",
+        "finalized_t3",
+        "finalized_t4",
+        "liveness_fault",
+    ] {
         assert!(outcomes.contains_key(o), "{o} never reached: {outcomes:?}");
     }
     for w in ["Late", "Equivocation", "InvalidProof", "StolenProof"] {

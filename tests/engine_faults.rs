@@ -25,10 +25,14 @@ fn start(h: &mut Harness) -> Vec<Address> {
 }
 
 fn rejected_because(ev: &[Event], who: Address, needle: &str) {
-    let hit = inclusions(ev).into_iter().find(|(f, ok, r)| {
-        *f == who && !ok && r.as_deref().is_some_and(|r| r.contains(needle))
-    });
-    assert!(hit.is_some(), "{who} should be rejected with '{needle}': {:?}", inclusions(ev));
+    let hit = inclusions(ev)
+        .into_iter()
+        .find(|(f, ok, r)| *f == who && !ok && r.as_deref().is_some_and(|r| r.contains(needle)));
+    assert!(
+        hit.is_some(),
+        "{who} should be rejected with '{needle}': {:?}",
+        inclusions(ev)
+    );
 }
 
 fn slashes(ev: &[Event]) -> Vec<(Address, u64, String)> {
@@ -57,20 +61,35 @@ fn invalid_proof_is_rejected_warned_and_slashed() {
     );
     rejected_because(&ev, s[2], "invalid proof");
     assert_eq!(warnings(&ev), vec![(s[2], WarningKind::InvalidProof)]);
-    assert_eq!(slashes(&ev), vec![(s[2], 100, "SLASH_INVALID_PROOF".to_string())]);
+    assert_eq!(
+        slashes(&ev),
+        vec![(s[2], 100, "SLASH_INVALID_PROOF".to_string())]
+    );
     // s[2]: slashed 100, and both its partials missing: PENALTY_T2_PROVER 3 × 2.
     // Others +20; proposer 3 × 6 valid partials.
     assert_deltas(
         &before,
         &h.accounts(),
-        &[(s[2], -106, 0), (s[0], 0, 20), (s[1], 0, 20), (s[3], 0, 20), (prop, 0, 18)],
+        &[
+            (s[2], -106, 0),
+            (s[0], 0, 20),
+            (s[1], 0, 20),
+            (s[3], 0, 20),
+            (prop, 0, 18),
+        ],
     );
     assert_eq!(h.account(s[2]).slashed, 100);
     assert_eq!(h.account(s[2]).penalties, 6);
     // Its partials are not reusable.
-    let ev = h.apply(Phase::T3, vec![h.aggregate_from(s[0], 0, &[s[2], s[1], s[2], s[3]])]);
+    let ev = h.apply(
+        Phase::T3,
+        vec![h.aggregate_from(s[0], 0, &[s[2], s[1], s[2], s[3]])],
+    );
     rejected_because(&ev, s[0], "was not accepted in T2");
-    let ev = h.apply(Phase::T4, vec![h.aggregate_from(s[1], 0, &[s[0], s[3], s[0], s[3]])]);
+    let ev = h.apply(
+        Phase::T4,
+        vec![h.aggregate_from(s[1], 0, &[s[0], s[3], s[0], s[3]])],
+    );
     let st = settlement(&ev).unwrap();
     assert_eq!(st.outcome, Outcome::FinalizedT4);
     assert!(st.conservation_ok);
@@ -90,11 +109,19 @@ fn stolen_proof_is_detected_and_slashed() {
     stolen.from = s[2];
     let ev = h.apply(
         Phase::T2,
-        vec![h.partials(s[0], 0), h.partials(s[1], 0), invalid(stolen), h.partials(s[3], 0)],
+        vec![
+            h.partials(s[0], 0),
+            h.partials(s[1], 0),
+            invalid(stolen),
+            h.partials(s[3], 0),
+        ],
     );
     rejected_because(&ev, s[2], "stolen proof");
     assert_eq!(warnings(&ev), vec![(s[2], WarningKind::StolenProof)]);
-    assert_eq!(slashes(&ev), vec![(s[2], 100, "SLASH_INVALID_PROOF".to_string())]);
+    assert_eq!(
+        slashes(&ev),
+        vec![(s[2], 100, "SLASH_INVALID_PROOF".to_string())]
+    );
     let d = deltas(&before, &h.accounts());
     assert_eq!(d[&s[2]], (-106, 0));
     assert_eq!(d[&s[0]], (0, 20));
@@ -113,12 +140,20 @@ fn front_running_thief_does_not_frame_the_owner() {
     stolen.from = s[2];
     let ev = h.apply(
         Phase::T2,
-        vec![invalid(stolen), h.partials(s[0], 0), h.partials(s[1], 0), h.partials(s[3], 0)],
+        vec![
+            invalid(stolen),
+            h.partials(s[0], 0),
+            h.partials(s[1], 0),
+            h.partials(s[3], 0),
+        ],
     );
     let inc = inclusions(&ev);
     assert!(!inc[0].1);
     assert!(inc[1].1, "the owner's own partials are accepted: {inc:?}");
-    assert_eq!(slashes(&ev), vec![(s[2], 100, "SLASH_INVALID_PROOF".to_string())]);
+    assert_eq!(
+        slashes(&ev),
+        vec![(s[2], 100, "SLASH_INVALID_PROOF".to_string())]
+    );
     assert!(warnings(&ev).iter().all(|(n, _)| *n == s[2]));
     let d = deltas(&before, &h.accounts());
     assert_eq!(d[&s[0]], (0, 20));
@@ -136,7 +171,10 @@ fn stolen_proof_in_an_aggregation_is_detected() {
     let reused = vec![h.pref(s[1], 0, 1), h.pref(s[3], 0, 3)];
     let ev = h.apply(Phase::T3, vec![invalid(h.aggregate(s[1], 0, reused, own))]);
     assert_eq!(warnings(&ev), vec![(s[1], WarningKind::StolenProof)]);
-    assert_eq!(slashes(&ev), vec![(s[1], 100, "SLASH_INVALID_PROOF".to_string())]);
+    assert_eq!(
+        slashes(&ev),
+        vec![(s[1], 100, "SLASH_INVALID_PROOF".to_string())]
+    );
     assert!(settlement(&ev).is_none());
 }
 
@@ -161,7 +199,10 @@ fn equivocation_is_slashed_once_and_the_first_commit_counts() {
     assert!(inc[0].1);
     assert!(!inc[1].1 && !inc[2].1);
     assert_eq!(warnings(&ev), vec![(s[0], WarningKind::Equivocation)]);
-    assert_eq!(slashes(&ev), vec![(s[0], 200, "SLASH_EQUIVOCATION".to_string())]);
+    assert_eq!(
+        slashes(&ev),
+        vec![(s[0], 200, "SLASH_EQUIVOCATION".to_string())]
+    );
     // 4 valid commitments; s[0] is not penalized for failing to commit.
     assert_deltas(&before, &h.accounts(), &[(s[0], -200, 0), (prop, 0, 12)]);
     // The first commitment still opens in T2.
@@ -178,7 +219,13 @@ fn exact_duplicate_is_rejected_without_penalty() {
     let c = h.commit(s[0], 0);
     let ev = h.apply(
         Phase::T1,
-        vec![c.clone(), c, h.commit(s[1], 0), h.commit(s[2], 0), h.commit(s[3], 0)],
+        vec![
+            c.clone(),
+            c,
+            h.commit(s[1], 0),
+            h.commit(s[2], 0),
+            h.commit(s[3], 0),
+        ],
     );
     rejected_because(&ev, s[0], "duplicate");
     assert!(warnings(&ev).is_empty());
@@ -188,7 +235,13 @@ fn exact_duplicate_is_rejected_without_penalty() {
     let p = h.partials(s[0], 0);
     let ev = h.apply(
         Phase::T2,
-        vec![p.clone(), p, h.partials(s[1], 0), h.partials(s[2], 0), h.partials(s[3], 0)],
+        vec![
+            p.clone(),
+            p,
+            h.partials(s[1], 0),
+            h.partials(s[2], 0),
+            h.partials(s[3], 0),
+        ],
     );
     rejected_because(&ev, s[0], "duplicate");
     assert!(warnings(&ev).is_empty());
@@ -196,7 +249,13 @@ fn exact_duplicate_is_rejected_without_penalty() {
     assert_deltas(
         &before,
         &h.accounts(),
-        &[(prop, 0, 24), (s[0], 0, 20), (s[1], 0, 20), (s[2], 0, 20), (s[3], 0, 20)],
+        &[
+            (prop, 0, 24),
+            (s[0], 0, 20),
+            (s[1], 0, 20),
+            (s[2], 0, 20),
+            (s[3], 0, 20),
+        ],
     );
 }
 
@@ -207,14 +266,18 @@ fn replayed_message_from_the_previous_slot_is_stale() {
     let old_commits: Vec<_> = h.asg(0).selected.iter().map(|p| h.commit(*p, 0)).collect();
     h.honest_t1();
     h.honest_t2();
-    let old_partials: Vec<_> = h.asg(0).selected.iter().map(|p| h.partials(*p, 0)).collect();
+    let old_partials: Vec<_> = h
+        .asg(0)
+        .selected
+        .iter()
+        .map(|p| h.partials(*p, 0))
+        .collect();
     let agg = h.honest_aggregate(h.asg(0).aggregators[0], 0);
     let old_agg = agg.clone();
     settlement(&h.apply(Phase::T3, vec![agg])).unwrap();
 
     h.begin();
     let s = h.asg(0).selected;
-    let prop = h.proposer();
     let before = h.accounts();
     // Replays only: nothing accepted, no warning, no slash; the T1 rows see no commitment.
     let ev = h.apply(Phase::T1, old_commits.clone());
@@ -227,7 +290,6 @@ fn replayed_message_from_the_previous_slot_is_stale() {
     // Every selected prover failed to commit: −1 each; proposer 0 (no valid commitment).
     let expected: Vec<_> = s.iter().map(|p| (*p, -1, 0)).collect();
     assert_deltas(&before, &h.accounts(), &expected);
-    let _ = prop;
     // Replayed partials and aggregation: stale as well, and they do not take the sender's
     // one transaction of the phase.
     let mut t2 = old_partials;
@@ -267,21 +329,34 @@ fn missing_commitment_and_partials_are_penalized() {
     let prop = h.proposer();
     let before = h.accounts();
     // s[3] never commits.
-    h.apply(Phase::T1, vec![h.commit(s[0], 0), h.commit(s[1], 0), h.commit(s[2], 0)]);
+    h.apply(
+        Phase::T1,
+        vec![h.commit(s[0], 0), h.commit(s[1], 0), h.commit(s[2], 0)],
+    );
     assert_deltas(&before, &h.accounts(), &[(prop, 0, 9), (s[3], -1, 0)]);
     let before = h.accounts();
     // T2: s[0] sends one partial of two; s[3] (not committed) tries its partials;
     // s[1] sends both; s[2] sends nothing.
     let ev = h.apply(
         Phase::T2,
-        vec![h.partials_of(s[0], 0, &[2]), h.partials(s[3], 0), h.partials(s[1], 0)],
+        vec![
+            h.partials_of(s[0], 0, &[2]),
+            h.partials(s[3], 0),
+            h.partials(s[1], 0),
+        ],
     );
     rejected_because(&ev, s[3], "no valid T1 commitment");
     // s[0]: +10, −3; s[1]: +20; s[2]: −6; s[3]: −6; proposer 3 × 3 valid partials.
     assert_deltas(
         &before,
         &h.accounts(),
-        &[(s[0], -3, 10), (s[1], 0, 20), (s[2], -6, 0), (s[3], -6, 0), (prop, 0, 9)],
+        &[
+            (s[0], -3, 10),
+            (s[1], 0, 20),
+            (s[2], -6, 0),
+            (s[3], -6, 0),
+            (prop, 0, 9),
+        ],
     );
     // T3: s[1] aggregates: 0 ← own inline, 1 ← s[1]'s own partial, 2 ← s[0], 3 ← own.
     let before = h.accounts();
@@ -296,7 +371,13 @@ fn missing_commitment_and_partials_are_penalized() {
     assert_deltas(
         &before,
         &h.accounts(),
-        &[(s[1], 0, 90), (s[0], 0, 40), (s[2], -1, 0), (s[3], -1, 0), (prop, 0, 1)],
+        &[
+            (s[1], 0, 90),
+            (s[0], 0, 40),
+            (s[2], -1, 0),
+            (s[3], -1, 0),
+            (prop, 0, 1),
+        ],
     );
     assert!(st.conservation_ok);
 }
@@ -352,7 +433,13 @@ fn partial_for_an_unassigned_sub_block_is_rejected() {
     assert_deltas(
         &before,
         &h.accounts(),
-        &[(s[0], -6, 0), (s[1], -6, 0), (s[2], 0, 20), (s[3], -6, 0), (prop, 0, 6)],
+        &[
+            (s[0], -6, 0),
+            (s[1], -6, 0),
+            (s[2], 0, 20),
+            (s[3], -6, 0),
+            (prop, 0, 6),
+        ],
     );
 }
 
@@ -379,7 +466,12 @@ fn malformed_aggregations_are_rejected() {
     let twice = h.aggregate(
         s[2],
         0,
-        vec![h.pref(s[0], 0, 0), h.pref(s[1], 0, 1), h.pref(s[0], 0, 2), h.pref(s[1], 0, 3)],
+        vec![
+            h.pref(s[0], 0, 0),
+            h.pref(s[1], 0, 1),
+            h.pref(s[0], 0, 2),
+            h.pref(s[1], 0, 3),
+        ],
         vec![h.partial(s[2], 0, 0)],
     );
     // Reusing a partial that does not exist (s[0] never proved sub-block 1).
@@ -440,7 +532,10 @@ fn unknown_senders_and_wrong_kinds_are_rejected_without_panic() {
 fn late_commitment_is_warned() {
     let mut h = Harness::new();
     let s = start(&mut h);
-    h.apply(Phase::T1, vec![h.commit(s[0], 0), h.commit(s[1], 0), h.commit(s[2], 0)]);
+    h.apply(
+        Phase::T1,
+        vec![h.commit(s[0], 0), h.commit(s[1], 0), h.commit(s[2], 0)],
+    );
     let ev = h.apply(Phase::T2, vec![h.commit(s[3], 0), h.partials(s[0], 0)]);
     rejected_because(&ev, s[3], "late");
     assert_eq!(warnings(&ev), vec![(s[3], WarningKind::Late)]);
@@ -455,7 +550,14 @@ fn late_partials_do_not_cost_the_aggregator_its_t3_transaction() {
     let mut h = Harness::new();
     let s = start(&mut h);
     h.honest_t1();
-    h.apply(Phase::T2, vec![h.partials(s[1], 0), h.partials(s[2], 0), h.partials(s[3], 0)]);
+    h.apply(
+        Phase::T2,
+        vec![
+            h.partials(s[1], 0),
+            h.partials(s[2], 0),
+            h.partials(s[3], 0),
+        ],
+    );
     let late = h.partials(s[0], 0);
     let reused = vec![h.pref(s[1], 0, 1), h.pref(s[3], 0, 3)];
     let own = vec![h.partial(s[0], 0, 0), h.partial(s[0], 0, 2)];
@@ -471,20 +573,40 @@ fn late_partials_do_not_cost_the_aggregator_its_t3_transaction() {
 fn shell_errors() {
     let mut h = Harness::new();
     // No slot yet.
-    let block = PhaseBlock { slot: 1, phase: Phase::T1, proposer: validator(1), included: vec![] };
+    let block = PhaseBlock {
+        slot: 1,
+        phase: Phase::T1,
+        proposer: validator(1),
+        included: vec![],
+    };
     assert_eq!(h.engine.apply_block(&block), Err(EngineError::NoSlot));
     h.begin();
     // Wrong phase, wrong slot.
-    let mut b = PhaseBlock { slot: 1, phase: Phase::T2, proposer: h.proposer(), included: vec![] };
+    let mut b = PhaseBlock {
+        slot: 1,
+        phase: Phase::T2,
+        proposer: h.proposer(),
+        included: vec![],
+    };
     assert_eq!(
         h.engine.apply_block(&b),
-        Err(EngineError::WrongPhase { slot: 1, phase: Phase::T1, got_slot: 1, got_phase: Phase::T2 })
+        Err(EngineError::WrongPhase {
+            slot: 1,
+            phase: Phase::T1,
+            got_slot: 1,
+            got_phase: Phase::T2
+        })
     );
     b.slot = 0;
     b.phase = Phase::T1;
     assert_eq!(
         h.engine.apply_block(&b),
-        Err(EngineError::WrongPhase { slot: 1, phase: Phase::T1, got_slot: 0, got_phase: Phase::T1 })
+        Err(EngineError::WrongPhase {
+            slot: 1,
+            phase: Phase::T1,
+            got_slot: 0,
+            got_phase: Phase::T1
+        })
     );
     // begin_slot twice.
     assert_eq!(h.try_begin(2), Err(EngineError::SlotInProgress(1)));
@@ -496,12 +618,21 @@ fn shell_errors() {
     settlement(&h.apply(Phase::T3, vec![h.honest_aggregate(agg, 0)])).unwrap();
     // After settlement: apply_block has no slot; a non-increasing slot is refused.
     assert_eq!(h.engine.apply_block(&b), Err(EngineError::NoSlot));
-    assert_eq!(h.try_begin(1), Err(EngineError::SlotNotIncreasing { last: 1, got: 1 }));
-    assert_eq!(h.try_begin(0), Err(EngineError::SlotNotIncreasing { last: 1, got: 0 }));
+    assert_eq!(
+        h.try_begin(1),
+        Err(EngineError::SlotNotIncreasing { last: 1, got: 1 })
+    );
+    assert_eq!(
+        h.try_begin(0),
+        Err(EngineError::SlotNotIncreasing { last: 1, got: 0 })
+    );
     // Bad roots.
     let mut input = h.input(5);
     input.roots[0].pop();
-    assert!(matches!(h.engine.begin_slot(input), Err(EngineError::BadRoots(_))));
+    assert!(matches!(
+        h.engine.begin_slot(input),
+        Err(EngineError::BadRoots(_))
+    ));
     // A gap is fine.
     assert!(h.try_begin(7).is_ok());
 }
@@ -522,7 +653,12 @@ fn slash_destinations() {
         let before = h.accounts();
         let ev = h.apply(
             Phase::T2,
-            vec![h.partials(s[0], 0), h.partials(s[1], 0), invalid(h.partials(s[2], 0)), h.partials(s[3], 0)],
+            vec![
+                h.partials(s[0], 0),
+                h.partials(s[1], 0),
+                invalid(h.partials(s[2], 0)),
+                h.partials(s[3], 0),
+            ],
         );
         assert_eq!(slashes(&ev).len(), 1);
         let d = deltas(&before, &h.accounts());
@@ -545,11 +681,22 @@ fn slashed_below_min_stake_is_ejected_and_never_selected_again() {
     h.honest_t1();
     let ev = h.apply(
         Phase::T2,
-        vec![h.partials(s[0], 0), h.partials(s[1], 0), invalid(h.partials(victim, 0)), h.partials(s[3], 0)],
+        vec![
+            h.partials(s[0], 0),
+            h.partials(s[1], 0),
+            invalid(h.partials(victim, 0)),
+            h.partials(s[3], 0),
+        ],
     );
-    assert_eq!(slashes(&ev), vec![(victim, 950, "SLASH_INVALID_PROOF".to_string())]);
+    assert_eq!(
+        slashes(&ev),
+        vec![(victim, 950, "SLASH_INVALID_PROOF".to_string())]
+    );
     // 1000 − 950 − 6 (missing partials) = 44 < min_stake 100; ejected when the slot settles.
-    let ev = h.apply(Phase::T3, vec![h.aggregate_from(s[0], 0, &[s[0], s[1], s[0], s[3]])]);
+    let ev = h.apply(
+        Phase::T3,
+        vec![h.aggregate_from(s[0], 0, &[s[0], s[1], s[0], s[3]])],
+    );
     let st = settlement(&ev).expect("settled");
     let ejected: Vec<_> = ev
         .iter()
@@ -561,7 +708,14 @@ fn slashed_below_min_stake_is_ejected_and_never_selected_again() {
     // The victim is not reused (owner of no accepted partial) and is not penalized in T3
     // beyond non-participation: −1.
     assert_eq!(ejected, vec![(1, victim, 43)]);
-    assert_eq!(st.accounts.iter().find(|a| a.address == victim).unwrap().stake, 43);
+    assert_eq!(
+        st.accounts
+            .iter()
+            .find(|a| a.address == victim)
+            .unwrap()
+            .stake,
+        43
+    );
     assert!(!h.engine.available_provers().contains(&victim));
     assert_eq!(h.engine.available_provers().len(), 7);
     // Having left the prover set, it may not aggregate either ("any prover" means a
@@ -587,7 +741,10 @@ fn slashed_below_min_stake_is_ejected_and_never_selected_again() {
         h.honest_t2();
         let ev = h.apply(Phase::T3, vec![h.honest_aggregate(a.aggregators[0], 0)]);
         assert!(settlement(&ev).unwrap().conservation_ok);
-        ejections += ev.iter().filter(|e| matches!(e, Event::Ejected { .. })).count();
+        ejections += ev
+            .iter()
+            .filter(|e| matches!(e, Event::Ejected { .. }))
+            .count();
     }
     assert_eq!(ejections, 0, "ejected once only");
 }

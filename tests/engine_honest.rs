@@ -65,7 +65,10 @@ fn honest_slot_pays_the_t1_t2_t3_table() {
     // for every sub-block: 0 ← s[2], 1 ← s[1], 2 ← s[2], 3 ← s[3].
     let agg = h.asg(0).aggregators[0];
     assert_eq!(agg, s[0]);
-    let ev = h.apply(Phase::T3, vec![h.aggregate_from(agg, 0, &[s[2], s[1], s[2], s[3]])]);
+    let ev = h.apply(
+        Phase::T3,
+        vec![h.aggregate_from(agg, 0, &[s[2], s[1], s[2], s[3]])],
+    );
     assert!(inclusions(&ev).iter().all(|(_, ok, _)| *ok));
     assert!(phase_closed(&ev, Phase::T3));
     let st = settlement(&ev).expect("settled");
@@ -101,7 +104,11 @@ fn honest_slot_pays_the_t1_t2_t3_table() {
 
     // The entries name the spec variables.
     let rules = |who: Address| -> Vec<(String, u64)> {
-        st.entries.iter().filter(|e| e.node == who).map(|e| (e.rule.clone(), e.amount)).collect()
+        st.entries
+            .iter()
+            .filter(|e| e.node == who)
+            .map(|e| (e.rule.clone(), e.amount))
+            .collect()
     };
     assert_eq!(
         rules(prop),
@@ -177,7 +184,13 @@ fn t1_full_proof_finalizes_in_t1() {
     assert_deltas(
         &before,
         &h.accounts(),
-        &[(s[0], 0, 9000), (s[1], 0, 9050), (s[2], 0, 9000), (s[3], 0, 9000), (prop, 0, 1000)],
+        &[
+            (s[0], 0, 9000),
+            (s[1], 0, 9050),
+            (s[2], 0, 9000),
+            (s[3], 0, 9000),
+            (prop, 0, 1000),
+        ],
     );
     check_settlement(&st, 4 * 9000 + 50 + 1000, 0);
     assert_eq!(st.entries.len(), 6);
@@ -192,7 +205,10 @@ fn t2_full_proof_finalizes_in_t2_after_the_t1_rows() {
     let s = check_default_shape(&h);
     let prop = h.proposer();
     // T1: s[3] does not commit.
-    h.apply(Phase::T1, vec![h.commit(s[0], 0), h.commit(s[1], 0), h.commit(s[2], 0)]);
+    h.apply(
+        Phase::T1,
+        vec![h.commit(s[0], 0), h.commit(s[1], 0), h.commit(s[2], 0)],
+    );
     let mid = h.accounts();
     // T1 rows: proposer 3 × 3 commitments = 9; s[3] PENALTY_T1_PROVER −1.
     assert_deltas(&before, &mid, &[(prop, 0, 9), (s[3], -1, 0)]);
@@ -200,7 +216,11 @@ fn t2_full_proof_finalizes_in_t2_after_the_t1_rows() {
     // proof landed, so the "otherwise" rows do not apply).
     let ev = h.apply(
         Phase::T2,
-        vec![h.partials(s[0], 0), h.full_proof(s[2], 0), h.partials(s[1], 0)],
+        vec![
+            h.partials(s[0], 0),
+            h.full_proof(s[2], 0),
+            h.partials(s[1], 0),
+        ],
     );
     assert!(inclusions(&ev).iter().all(|(_, ok, _)| *ok));
     assert!(phase_closed(&ev, Phase::T2));
@@ -209,7 +229,13 @@ fn t2_full_proof_finalizes_in_t2_after_the_t1_rows() {
     assert_deltas(
         &mid,
         &h.accounts(),
-        &[(s[0], 0, 8000), (s[1], 0, 8000), (s[2], 0, 8040), (s[3], 0, 8000), (prop, 0, 900)],
+        &[
+            (s[0], 0, 8000),
+            (s[1], 0, 8000),
+            (s[2], 0, 8040),
+            (s[3], 0, 8000),
+            (prop, 0, 900),
+        ],
     );
     check_settlement(&st, 9 + 4 * 8000 + 40 + 900, 1);
     assert_eq!(st.payments, 9 + 32_940);
@@ -233,7 +259,10 @@ fn withheld_t3_falls_back_to_the_t4_aggregator() {
     assert_eq!(h.engine.expected_senders(), vec![(0, s[1])]);
     // T4: aggregators[1] = s[1] (sub-blocks {1,3}) reuses 0 ← s[0], 1 ← s[3], 2 ← s[2],
     // 3 ← s[3].
-    let ev = h.apply(Phase::T4, vec![h.aggregate_from(s[1], 0, &[s[0], s[3], s[2], s[3]])]);
+    let ev = h.apply(
+        Phase::T4,
+        vec![h.aggregate_from(s[1], 0, &[s[0], s[3], s[2], s[3]])],
+    );
     let st = settlement(&ev).expect("settled in T4");
     assert_eq!(st.outcome, Outcome::FinalizedT4);
     // By hand, T4 numbers: REUSING 30, REUSED 30, PROVER 40, VALIDATOR 1, NOTREUSED −1.
@@ -245,10 +274,21 @@ fn withheld_t3_falls_back_to_the_t4_aggregator() {
     assert_deltas(
         &before,
         &h.accounts(),
-        &[(prop, 0, 37), (s[1], 0, 180), (s[0], -1, 50), (s[2], -1, 50), (s[3], 0, 80)],
+        &[
+            (prop, 0, 37),
+            (s[1], 0, 180),
+            (s[0], -1, 50),
+            (s[2], -1, 50),
+            (s[3], 0, 80),
+        ],
     );
     check_settlement(&st, 37 + 180 + 50 + 50 + 80, 2);
-    assert!(st.entries.iter().filter(|e| e.phase == Phase::T4).all(|e| e.rule.ends_with("_T4")));
+    assert!(
+        st.entries
+            .iter()
+            .filter(|e| e.phase == Phase::T4)
+            .all(|e| e.rule.ends_with("_T4"))
+    );
 }
 
 #[test]
@@ -263,7 +303,10 @@ fn t5_aggregator_finalizes_in_t5() {
     h.apply(Phase::T3, vec![]);
     h.apply(Phase::T4, vec![]);
     // aggregators[2] = s[2] ({0,2}): 0 ← s[0], 1 ← s[1], 2 ← s[0], 3 ← s[1].
-    let ev = h.apply(Phase::T5, vec![h.aggregate_from(s[2], 0, &[s[0], s[1], s[0], s[1]])]);
+    let ev = h.apply(
+        Phase::T5,
+        vec![h.aggregate_from(s[2], 0, &[s[0], s[1], s[0], s[1]])],
+    );
     let st = settlement(&ev).expect("settled in T5");
     assert_eq!(st.outcome, Outcome::FinalizedT5);
     // T5: REUSING 20, REUSED 20, PROVER 40, VALIDATOR 1, NOTREUSED −1.
@@ -271,7 +314,13 @@ fn t5_aggregator_finalizes_in_t5() {
     assert_deltas(
         &before,
         &h.accounts(),
-        &[(prop, 0, 37), (s[2], 0, 140), (s[0], 0, 60), (s[1], 0, 60), (s[3], -2, 20)],
+        &[
+            (prop, 0, 37),
+            (s[2], 0, 140),
+            (s[0], 0, 60),
+            (s[1], 0, 60),
+            (s[3], -2, 20),
+        ],
     );
     check_settlement(&st, 37 + 140 + 60 + 60 + 20, 2);
 }
@@ -284,7 +333,12 @@ fn all_aggregators_withhold_is_a_liveness_fault_and_the_block_carries_over() {
     let ev = h.try_begin(1).unwrap();
     h.next_slot = 2;
     let (mix1, sel1) = match &ev[0] {
-        Event::SlotStarted { randao_mix, sets, block, .. } => {
+        Event::SlotStarted {
+            randao_mix,
+            sets,
+            block,
+            ..
+        } => {
             assert_eq!(*block, 0);
             (*randao_mix, sets[0].selected.clone())
         }
@@ -307,7 +361,13 @@ fn all_aggregators_withhold_is_a_liveness_fault_and_the_block_carries_over() {
     assert_deltas(
         &before,
         &h.accounts(),
-        &[(prop, 0, 36), (s[0], 0, 20), (s[1], 0, 20), (s[2], 0, 20), (s[3], 0, 20)],
+        &[
+            (prop, 0, 36),
+            (s[0], 0, 20),
+            (s[1], 0, 20),
+            (s[2], 0, 20),
+            (s[3], 0, 20),
+        ],
     );
     check_settlement(&st, 116, 0);
     assert_eq!(st.payments, 116);
@@ -320,7 +380,13 @@ fn all_aggregators_withhold_is_a_liveness_fault_and_the_block_carries_over() {
     let ev = h.try_begin(2).unwrap();
     h.next_slot = 3;
     match &ev[0] {
-        Event::SlotStarted { block, randao_mix, sets, slot, .. } => {
+        Event::SlotStarted {
+            block,
+            randao_mix,
+            sets,
+            slot,
+            ..
+        } => {
             assert_eq!(*slot, 2);
             assert_eq!(*block, 0);
             assert_ne!(*randao_mix, mix1);
@@ -448,7 +514,10 @@ fn gigagas_sets_get_disjoint_provers_and_settle_independently() {
     // min(200, (8 / 2) / 2) = 2 per set, redundancy 2 → both get every sub-block.
     assert_eq!(a0.selected.len(), 2);
     assert_eq!(a1.selected.len(), 2);
-    assert!(a0.selected.iter().all(|x| !a1.selected.contains(x)), "disjoint");
+    assert!(
+        a0.selected.iter().all(|x| !a1.selected.contains(x)),
+        "disjoint"
+    );
     for a in [&a0, &a1] {
         for p in &a.selected {
             assert_eq!(a.assignments[p], vec![0, 1, 2, 3]);
@@ -496,7 +565,13 @@ fn gigagas_sets_get_disjoint_provers_and_settle_independently() {
     assert_deltas(
         &before,
         &h.accounts(),
-        &[(prop, 0, 62), (x0, 0, 250), (y0, 0, 200), (y1, 0, 200), (x1, 0, 160)],
+        &[
+            (prop, 0, 62),
+            (x0, 0, 250),
+            (y0, 0, 200),
+            (y1, 0, 200),
+            (x1, 0, 160),
+        ],
     );
     check_settlement(&st, 62 + 250 + 200 + 200 + 160, 0);
     assert_eq!(h.engine.next_block(), 1);

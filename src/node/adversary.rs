@@ -113,6 +113,11 @@ impl AdversaryNode {
         self.submitter.connect(&validators.iter().map(|v| v.1.clone()).collect::<Vec<_>>())
     }
 
+    /// Kill the agent: it sends nothing from now on.
+    pub fn kill(&self) {
+        self.submitter.kill();
+    }
+
     /// The current strategy.
     #[must_use]
     pub fn strategy(&self) -> Strategy {

@@ -219,6 +219,7 @@ impl ProverCore {
 /// is held until a notice shows its phase open (T2 partials proven during T1, a
 /// T2 full proof).
 pub struct Submitter {
+    alive: std::sync::atomic::AtomicBool,
     validators: OnceLock<Vec<HttpClient>>,
     held: Mutex<HashMap<Slot, Vec<Signed<Message>>>>,
     open: Mutex<HashSet<(Slot, Phase)>>,
@@ -232,7 +233,7 @@ impl std::fmt::Debug for Submitter {
 
 impl Default for Submitter {
     fn default() -> Self {
-        Submitter { validators: OnceLock::new(), held: Mutex::new(HashMap::new()), open: Mutex::new(HashSet::new()) }
+        Submitter { alive: std::sync::atomic::AtomicBool::new(true), validators: OnceLock::new(), held: Mutex::new(HashMap::new()), open: Mutex::new(HashSet::new()) }
     }
 }
 
@@ -296,8 +297,22 @@ impl Submitter {
         self.validators.get().and_then(|v| v.first().cloned())
     }
 
+    /// Stop sending for good (the node was killed). Work in flight is dropped.
+    pub fn kill(&self) {
+        self.alive.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// False once killed.
+    #[must_use]
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Send to every validator now, regardless of phase.
     pub async fn send(&self, msg: Signed<Message>) {
+        if !self.is_alive() {
+            return;
+        }
         let Some(vs) = self.validators.get() else { return };
         for r in join_all(vs.iter().map(|c| c.submit(msg.clone()))).await {
             if let Err(e) = r {
@@ -347,6 +362,12 @@ impl ProverNode {
     pub fn set_validators(&self, validators: &[(Address, String)]) -> Result<(), String> {
         let _ = self.validators.set(validators.iter().map(|v| v.0).collect());
         self.submitter.connect(&validators.iter().map(|v| v.1.clone()).collect::<Vec<_>>())
+    }
+
+    /// Kill the node: it answers no notice and sends nothing from now on, even
+    /// proofs that are being computed (in-process equivalent of `docker kill`).
+    pub fn kill(&self) {
+        self.submitter.kill();
     }
 }
 

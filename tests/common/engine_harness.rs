@@ -14,9 +14,9 @@ use alloy_primitives::{Address, B256, Bytes, keccak256};
 use dpgnet::config::Devnet;
 use dpgnet::protocol::{
     Account, Aggregation, Commitment, Engine, EngineError, EngineParams, Event, FullProof,
-    GenesisAccount, Included, LedgerEntry, Message, PartialProof, PartialRef, Phase,
-    PhaseBlock, Role, SetAssignment, SetId, Settlement, Slot, SlotInput, Verdict, WarningKind,
-    bloom_hash, commitment_hash, proof_hash,
+    GenesisAccount, Included, LedgerEntry, Message, PartialProof, PartialRef, Phase, PhaseBlock,
+    Role, SetAssignment, SetId, Settlement, Slot, SlotInput, Verdict, WarningKind, bloom_hash,
+    commitment_hash, proof_hash,
 };
 
 /// Validator stake at genesis.
@@ -113,7 +113,12 @@ pub fn proof_bytes(kind: &str, who: Address, slot: Slot, set: SetId, sub_block: 
 
 /// A valid-verdict inclusion.
 pub fn valid(from: Address, msg: Message) -> Included {
-    Included { from, signature: Bytes::new(), msg, verdict: Verdict::Valid }
+    Included {
+        from,
+        signature: Bytes::new(),
+        msg,
+        verdict: Verdict::Valid,
+    }
 }
 
 /// The same inclusion with an invalid verdict.
@@ -148,7 +153,11 @@ impl Harness {
     pub fn with_params(params: EngineParams) -> Self {
         let mut engine = Engine::new(params, &genesis()).expect("genesis");
         let log = engine.drain_events();
-        Harness { engine, log, next_slot: 1 }
+        Harness {
+            engine,
+            log,
+            next_slot: 1,
+        }
     }
 
     /// Drain the engine's events into the log and return them.
@@ -214,8 +223,10 @@ impl Harness {
     pub fn commitment(&self, who: Address, set: SetId) -> B256 {
         let sbs = self.asg(set).assignments[&who].clone();
         let r = self.set_roots(set);
-        let claims: Vec<(u32, B256, B256)> =
-            sbs.iter().map(|&b| (b, r[b as usize], r[b as usize + 1])).collect();
+        let claims: Vec<(u32, B256, B256)> = sbs
+            .iter()
+            .map(|&b| (b, r[b as usize], r[b as usize + 1]))
+            .collect();
         commitment_hash(who, self.slot(), set, &claims)
     }
 
@@ -226,7 +237,14 @@ impl Harness {
 
     /// A T1 commitment with an arbitrary hash.
     pub fn commit_hash(&self, who: Address, set: SetId, hash: B256) -> Included {
-        valid(who, Message::Commit(Commitment { slot: self.slot(), set, hash }))
+        valid(
+            who,
+            Message::Commit(Commitment {
+                slot: self.slot(),
+                set,
+                hash,
+            }),
+        )
     }
 
     /// `who`'s partial proof of `sub_block` (correct roots, `who`'s own bytes).
@@ -289,8 +307,11 @@ impl Harness {
 
     /// An aggregation by `who` reusing, for each sub-block, the partial of the given owner.
     pub fn aggregate_from(&self, who: Address, set: SetId, owners: &[Address]) -> Included {
-        let reused =
-            owners.iter().enumerate().map(|(b, o)| self.pref(*o, set, b as u32)).collect();
+        let reused = owners
+            .iter()
+            .enumerate()
+            .map(|(b, o)| self.pref(*o, set, b as u32))
+            .collect();
         self.aggregate(who, set, reused, vec![])
     }
 
@@ -300,7 +321,10 @@ impl Harness {
         let a = self.asg(set);
         let owners: Vec<Address> = (0..self.n())
             .map(|b| {
-                *a.provers_of(b).iter().find(|p| **p != who).expect("another prover")
+                *a.provers_of(b)
+                    .iter()
+                    .find(|p| **p != who)
+                    .expect("another prover")
             })
             .collect();
         self.aggregate_from(who, set, &owners)
@@ -327,8 +351,12 @@ impl Harness {
         phase: Phase,
         included: Vec<Included>,
     ) -> Result<Vec<Event>, EngineError> {
-        let block =
-            PhaseBlock { slot: self.slot(), phase, proposer: self.proposer(), included };
+        let block = PhaseBlock {
+            slot: self.slot(),
+            phase,
+            proposer: self.proposer(),
+            included,
+        };
         let r = self.engine.apply_block(&block);
         let ev = self.drain();
         r.map(|()| ev)
@@ -404,9 +432,12 @@ pub fn inclusions(events: &[Event]) -> Vec<(Address, bool, Option<String>)> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::MessageIncluded { from, accepted, rejection, .. } => {
-                Some((*from, *accepted, rejection.clone()))
-            }
+            Event::MessageIncluded {
+                from,
+                accepted,
+                rejection,
+                ..
+            } => Some((*from, *accepted, rejection.clone())),
             _ => None,
         })
         .collect()
@@ -432,7 +463,10 @@ pub fn deltas(before: &[Account], after: &[Account]) -> BTreeMap<Address, (i64, 
             let o = b[&a.address];
             (
                 a.address,
-                (a.stake as i64 - o.stake as i64, a.balance as i64 - o.balance as i64),
+                (
+                    a.stake as i64 - o.stake as i64,
+                    a.balance as i64 - o.balance as i64,
+                ),
             )
         })
         .collect()
