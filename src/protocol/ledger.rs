@@ -214,9 +214,11 @@ mod tests {
         l.open(addr(1), Role::Prover, 5, 0).unwrap();
         assert_eq!(l.open(addr(1), Role::Prover, 5, 0), Err(LedgerError::DuplicateAccount(addr(1))));
         assert_eq!(l.reward(addr(9), 1), Err(LedgerError::UnknownAccount(addr(9))));
+        l.reward(addr(1), 1).unwrap();
         assert_eq!(l.reward(addr(1), u64::MAX), Err(LedgerError::Overflow));
         // A failed reward changes nothing.
-        assert_eq!(l.totals().minted, 0);
+        assert_eq!(l.totals().minted, 1);
+        assert_eq!(l.account(&addr(1)).unwrap().balance, 1);
         assert!(l.conservation_ok());
     }
 }
