@@ -590,6 +590,10 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
 
 fn on_event(model: &mut Model, event: Event) {
     match event {
+        Event::AggGroupSelected { slot, group } => {
+            let names: Vec<String> = group.iter().map(|a| model.node_label(a)).collect();
+            model.log.push(LogLine::info(Some(slot), format!("AggProof group: {}", names.join(", "))));
+        }
         Event::Genesis { accounts, totals } => {
             for a in &accounts {
                 if let Some(row) = model.node_mut(&a.address) {
@@ -636,7 +640,7 @@ fn on_event(model: &mut Model, event: Event) {
                     row.raise(match kind {
                         MessageKind::Commit => NodeStatus::Committed,
                         MessageKind::Partials | MessageKind::FullProof => NodeStatus::Proved,
-                        MessageKind::Aggregate => NodeStatus::Aggregated,
+                        MessageKind::Aggregate | MessageKind::AggProof => NodeStatus::Aggregated,
                     });
                 }
                 let proofs = match proofs {
@@ -818,6 +822,7 @@ fn kind_label(kind: MessageKind) -> &'static str {
         MessageKind::Partials => "partials",
         MessageKind::FullProof => "full proof",
         MessageKind::Aggregate => "aggregate",
+        MessageKind::AggProof => "AggProof",
     }
 }
 

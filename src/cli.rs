@@ -95,6 +95,10 @@ pub enum Command {
     /// stderr, an optional JSON report, and an exit code.
     #[command(after_help = RUN_AFTER_HELP)]
     Run(RunArgs),
+    /// Measure the speed goals in one run: prove/verify per circuit and k, batch against
+    /// single verification, slot wall time against the proving critical path (--fast).
+    #[command(after_help = crate::bench::BENCH_AFTER_HELP)]
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Options shared by `up` and `run`: which devnet, how, where.
@@ -239,7 +243,7 @@ impl Failure {
 pub fn init_logging(cli: &Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Up(up) => logging::init_tui(&up.log_file)?,
-        Command::Run(_) => logging::init_headless()?,
+        Command::Run(_) | Command::Bench(_) => logging::init_headless()?,
     }
     Ok(())
 }
@@ -253,6 +257,7 @@ pub async fn dispatch(cli: Cli, interrupt: CancellationToken) -> Result<(), Fail
     match cli.command {
         Command::Up(args) => up(args, interrupt).await,
         Command::Run(args) => run(args, interrupt).await,
+        Command::Bench(args) => crate::bench::command(args, interrupt).await,
     }
 }
 

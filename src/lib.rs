@@ -8,3 +8,4 @@ pub mod orchestrator;
 pub mod cli;
 pub mod headless;
 pub mod logging;
+pub mod bench;

@@ -322,8 +322,8 @@ pub async fn run_with_faults(
     let np = opts.devnet.network_params.clone();
     let cache = opts.params_dir.clone().map_or_else(ParamsCache::default_location, ParamsCache::new);
     let _ = tx.send(Msg::Log(LogLine::info(None, "generating circuit keys (params cached on disk)…")));
-    let (n, t) = (np.num_partial_proofs, np.txs_per_sub_block);
-    let circuits = tokio::task::spawn_blocking(move || Circuits::load(n, t, &cache))
+    let (n, t, sets) = (np.num_partial_proofs, np.txs_per_sub_block, np.num_sub_block_sets);
+    let circuits = tokio::task::spawn_blocking(move || Circuits::load(n, t, sets, &cache))
         .await
         .map_err(|e| OrchestratorError::Circuits(e.to_string()))?
         .map_err(|e| OrchestratorError::Circuits(e.to_string()))?;

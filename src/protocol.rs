@@ -26,7 +26,7 @@ pub use engine::{Engine, EngineError, EngineParams, GenesisAccount, SetState, Sl
 pub use events::{Event, EntryKind, LedgerEntry, Settlement, WarningKind};
 pub use ledger::{Account, Ledger, LedgerError, LedgerTotals};
 pub use messages::{
-    Aggregation, Commitment, FullProof, Included, Message, MessageKind, PartialProof, PartialRef,
+    AggProof, Aggregation, BLOCK_LEVEL, Commitment, FullProof, Included, Message, MessageKind, PartialProof, PartialRef,
     PhaseBlock, Verdict, bloom_hash, commitment_hash, proof_hash,
 };
 pub use randao::{RandaoMix, reveal_digest};

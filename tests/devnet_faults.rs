@@ -21,7 +21,7 @@ fn devnet(strategy: &str, seed: u64) -> Devnet {
     let mut d = Devnet::default_devnet();
     d.network_params.seed = seed;
     let w = &mut d.network_params.phase_seconds;
-    (w.t1, w.t2, w.t3, w.t4, w.t5) = (3.0, 12.0, 6.0, 6.0, 6.0);
+    (w.t1, w.t2, w.t3, w.t4, w.t5) = (20.0, 12.0, 20.0, 20.0, 20.0);
     for p in &mut d.participants {
         if p.role == Role::Adversary {
             p.strategy = Some(strategy.to_string());
@@ -67,7 +67,11 @@ fn seed_with_corrupted_selected() -> (u64, Address) {
     panic!("no seed found");
 }
 
+/// Devnets in one test binary run one at a time (2 cores).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn run(d: Devnet, slots: u64, kill_at_slot_start: Option<String>) -> Vec<Event> {
+    let _serial = SERIAL.lock().await;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (_ctl, ctl_rx) = watch::channel(Control::default());
     let (ftx, frx) = mpsc::unbounded_channel();

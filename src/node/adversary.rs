@@ -76,6 +76,10 @@ fn tamper_message(m: Message) -> Message {
             a.link_proof = tamper(&a.link_proof);
             Message::Aggregate(a)
         }
+        Message::AggProof(mut a) => {
+            a.link_proof = tamper(&a.link_proof);
+            Message::AggProof(a)
+        }
         c @ Message::Commit(_) => c,
     }
 }

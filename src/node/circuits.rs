@@ -19,6 +19,9 @@ pub struct Circuits {
     pub full: ChainKeys,
     /// Link proof over `num_partial_proofs` sub-blocks.
     pub link: LinkKeys,
+    /// Gigagas: the AggProof's link proof over `num_sub_block_sets` sets (`None`
+    /// with one set).
+    pub set_link: Option<LinkKeys>,
 }
 
 impl Circuits {
@@ -30,14 +33,17 @@ impl Circuits {
     pub fn load(
         num_partial_proofs: u32,
         txs_per_sub_block: u32,
+        num_sub_block_sets: u32,
         cache: &ParamsCache,
     ) -> Result<Arc<Self>, CircuitError> {
         let n = num_partial_proofs as usize;
         let t = txs_per_sub_block as usize;
+        let sets = num_sub_block_sets as usize;
         Ok(Arc::new(Circuits {
             partial: ChainKeys::new(t, cache)?,
             full: ChainKeys::new(n * t, cache)?,
             link: LinkKeys::new(n, cache)?,
+            set_link: if sets > 1 { Some(LinkKeys::new(sets, cache)?) } else { None },
         }))
     }
 
@@ -89,6 +95,13 @@ impl Circuits {
                     self.link.verify(&public, &a.link_proof).map_err(|e| format!("link proof: {e}"))
                 })
             }
+            Message::AggProof(a) => match (&self.set_link, link_public(&a.roots, from, &a.bloom)) {
+                (None, _) => Err("this devnet has one sub-block set: no AggProof circuit".into()),
+                (_, None) => Err("root is not a field element".into()),
+                (Some(keys), Some(public)) => {
+                    keys.verify(&public, &a.link_proof).map_err(|e| format!("AggProof link proof: {e}"))
+                }
+            },
         };
         match result {
             Ok(()) => Verdict::Valid,

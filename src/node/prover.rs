@@ -23,7 +23,7 @@ use super::validator::earliest_phase;
 use super::workload::Workload;
 use crate::config::FullProofPhase;
 use crate::protocol::{
-    Aggregation, Commitment, FullProof, Message, PartialProof, PartialRef, Phase, Slot, bloom_hash,
+    AggProof, Aggregation, Commitment, FullProof, Message, PartialProof, PartialRef, Phase, Slot, bloom_hash,
     commitment_hash,
 };
 
@@ -174,6 +174,20 @@ impl ProverCore {
         }))
     }
 
+    /// Gigagas: the block-level AggProof over the finalized sets (blocking; a link
+    /// proof over `num_sub_block_sets + 1` boundary roots).
+    #[must_use]
+    pub fn agg_proof(&self, notice: &PhaseNotice) -> Option<Message> {
+        let (roots, sets) = notice.agg_target.clone()?;
+        let keys = self.circuits.set_link.as_ref()?;
+        let started = Instant::now();
+        let bloom = bloom_hash(&sets);
+        let public = link_public(&roots, self.address(), &bloom)?;
+        let link_proof = keys.prove(&public).ok()?;
+        self.record(notice.slot, notice.phase, started);
+        Some(Message::AggProof(AggProof { slot: notice.slot, roots, sets, bloom, link_proof: Bytes::from(link_proof) }))
+    }
+
     /// The messages this identity sends at once for a notice, without proving:
     /// its T1 commitments (unless it is a T1 strong prover).
     #[must_use]
@@ -197,6 +211,9 @@ impl ProverCore {
     pub fn proven_messages(&self, notice: &PhaseNotice) -> Vec<Message> {
         let me = self.address();
         let mut out = Vec::new();
+        if notice.phase >= Phase::T2 && notice.agg_group.contains(&me) {
+            out.extend(self.agg_proof(notice));
+        }
         for view in notice.sets.iter().filter(|v| v.finalized.is_none()) {
             let selected = view.assignment.is_selected(&me);
             match notice.phase {

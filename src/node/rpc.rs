@@ -83,6 +83,13 @@ pub struct PhaseNotice {
     pub phase: Phase,
     /// Per set.
     pub sets: Vec<SetView>,
+    /// Gigagas: the AggProof group (empty with one set).
+    #[serde(default)]
+    pub agg_group: Vec<Address>,
+    /// Gigagas: when every set is finalized and the AggProof is still missing, its
+    /// expected boundary roots and set-proof references.
+    #[serde(default)]
+    pub agg_target: Option<(Vec<B256>, Vec<PartialRef>)>,
 }
 
 /// A validator's vote for a phase block.

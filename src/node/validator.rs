@@ -44,6 +44,8 @@ pub fn earliest_phase(msg: &Message) -> Phase {
         Message::Commit(_) | Message::FullProof(_) => Phase::T1,
         Message::Partials(_) => Phase::T2,
         Message::Aggregate(_) => Phase::T3,
+        // Sets can finalize in T1, so the block-level AggProof may come from T2 on.
+        Message::AggProof(_) => Phase::T2,
     }
 }
 
@@ -246,7 +248,15 @@ impl ValidatorNode {
             });
             set += 1;
         }
-        Some(PhaseNotice { slot, block: st.engine.next_block(), phase, sets })
+        let agg_target = if st.engine.agg_done().is_none() { st.engine.agg_target() } else { None };
+        Some(PhaseNotice {
+            slot,
+            block: st.engine.next_block(),
+            phase,
+            sets,
+            agg_group: st.engine.agg_group().to_vec(),
+            agg_target,
+        })
     }
 
     /// True when, for every expected sender of the open phase, a verified message
@@ -262,7 +272,9 @@ impl ValidatorNode {
                     && p.msg.payload.set() == *set
                     && p.verdict.is_some()
                     && earliest_phase(&p.msg.payload) <= phase
-                    && (phase < Phase::T3 || matches!(p.msg.payload, Message::Aggregate(_) | Message::FullProof(_)))
+                    && (phase < Phase::T3
+                        || matches!(p.msg.payload, Message::Aggregate(_) | Message::FullProof(_) | Message::AggProof(_)))
+                    && (*set != crate::protocol::BLOCK_LEVEL || matches!(p.msg.payload, Message::AggProof(_)))
             })
         })
     }

@@ -16,7 +16,7 @@ use alloy_primitives::{Address, B256, Bytes};
 use super::events::{EntryKind, Event, LedgerEntry, Settlement, WarningKind};
 use super::ledger::{Ledger, LedgerError, Sink};
 use super::messages::{
-    Included, Message, PartialRef, PhaseBlock, bloom_hash, commitment_hash, proof_hash,
+    BLOCK_LEVEL, Included, Message, PartialRef, PhaseBlock, bloom_hash, commitment_hash, proof_hash,
 };
 use super::randao::RandaoMix;
 use super::selection::{SetAssignment, assign, num_provers_selected, select_provers};
@@ -155,6 +155,7 @@ struct AcceptedPartial {
 struct AggEntry {
     aggregator: Address,
     reused: Vec<PartialRef>,
+    proof: B256,
 }
 
 /// Per-set state within a slot.
@@ -168,9 +169,12 @@ pub struct SetState {
     pub finalized: Option<Phase>,
     /// True when the set failed (no full proof by the end of T5).
     pub failed: bool,
+    /// The proof that finalized the set (`sub_block` = set index), for the
+    /// gigagas AggProof.
+    pub final_proof: Option<PartialRef>,
     committed: BTreeSet<Address>,
     t1_full: BTreeSet<Address>,
-    full_senders: Vec<Address>,
+    full_senders: Vec<(Address, B256)>,
     partials: Vec<AcceptedPartial>,
     aggs: Vec<AggEntry>,
     txs: HashMap<(Phase, Address), Message>,
@@ -201,6 +205,44 @@ struct SlotState {
     proofs_submitted: u32,
     proofs_valid: u32,
     seen_proofs: HashMap<B256, Address>,
+    /// Gigagas: the PROVERS_PER_AGGPROOF provers that aggregate the sets.
+    agg_group: Vec<Address>,
+    /// Gigagas: valid AggProof senders of the open phase.
+    agg_valid: Vec<Address>,
+    /// Gigagas: AggProof senders per phase (one transaction per phase).
+    agg_txs: BTreeSet<(Phase, Address)>,
+    /// Gigagas: the phase whose block included a valid AggProof.
+    agg_done: Option<Phase>,
+    /// Gigagas: no valid AggProof by the end of T5.
+    agg_failed: bool,
+}
+
+impl SlotState {
+    fn agg_pending(&self) -> bool {
+        self.sets.len() > 1
+            && self.agg_done.is_none()
+            && !self.agg_failed
+            && self.sets.iter().all(|s| s.finalized.is_some())
+    }
+
+    fn agg_target(&self) -> Option<(Vec<B256>, Vec<PartialRef>)> {
+        if self.sets.len() < 2 {
+            return None;
+        }
+        let mut roots = vec![*self.sets.first()?.roots.first()?];
+        let mut refs = Vec::with_capacity(self.sets.len());
+        for s in &self.sets {
+            roots.push(*s.roots.last()?);
+            refs.push(s.final_proof?);
+        }
+        Some((roots, refs))
+    }
+
+    fn all_settled(&self) -> bool {
+        let sets_settled = self.sets.iter().all(SetState::settled);
+        let any_failed = self.sets.iter().any(|s| s.failed);
+        sets_settled && (self.sets.len() == 1 || any_failed || self.agg_done.is_some() || self.agg_failed)
+    }
 }
 
 /// The pure protocol engine. See the module docs for the call order.
@@ -408,6 +450,7 @@ impl Engine {
                 roots: roots.clone(),
                 finalized: None,
                 failed: false,
+                final_proof: None,
                 committed: BTreeSet::new(),
                 t1_full: BTreeSet::new(),
                 full_senders: Vec::new(),
@@ -417,6 +460,18 @@ impl Engine {
                 equivocated: BTreeSet::new(),
             });
         }
+        // Gigagas (spec "Extension for Multiple Sub-blocks"): "A group of
+        // PROVERS_PER_AGGPROOF provers is also selected to aggregate sub-blocks into a
+        // full block", from the provers no set selected (all provers if none is left).
+        let agg_group = if n_sets > 1 {
+            if pool.is_empty() {
+                pool = self.available_provers().iter().map(|p| (*p, self.weight(p))).collect();
+            }
+            let k = usize::try_from(self.params.rewards.provers_per_aggproof).unwrap_or(usize::MAX).min(pool.len());
+            select_provers(&self.mix, input.slot, BLOCK_LEVEL, &pool, k)
+        } else {
+            Vec::new()
+        };
         let proposer = self.proposer_for(input.slot);
         let used_mix = self.mix;
         self.mix.mix_in(&input.reveal);
@@ -428,6 +483,9 @@ impl Engine {
             randao_mix: used_mix.0,
             sets: sets.iter().map(|s| s.assignment.clone()).collect(),
         });
+        if !agg_group.is_empty() {
+            self.events.push(Event::AggGroupSelected { slot: input.slot, group: agg_group.clone() });
+        }
         self.events.push(Event::PhaseOpened { slot: input.slot, phase: Phase::T1 });
         self.cur = Some(SlotState {
             slot: input.slot,
@@ -440,6 +498,11 @@ impl Engine {
             proofs_submitted: 0,
             proofs_valid: 0,
             seen_proofs: HashMap::new(),
+            agg_group,
+            agg_valid: Vec::new(),
+            agg_txs: BTreeSet::new(),
+            agg_done: None,
+            agg_failed: false,
         });
         Ok(())
     }
@@ -460,7 +523,31 @@ impl Engine {
                 p => out.push((set, s.assignment.aggregators[p.index() - 3])),
             }
         }
+        if c.agg_pending() {
+            out.extend(c.agg_group.iter().map(|a| (BLOCK_LEVEL, *a)));
+        }
         out
+    }
+
+    /// Gigagas: the AggProof group of the current (or last) slot (empty with one set).
+    #[must_use]
+    pub fn agg_group(&self) -> &[Address] {
+        self.cur.as_ref().map_or(&[], |c| c.agg_group.as_slice())
+    }
+
+    /// Gigagas: the phase in which the current (or last) slot's AggProof was included.
+    #[must_use]
+    pub fn agg_done(&self) -> Option<Phase> {
+        self.cur.as_ref().and_then(|c| c.agg_done)
+    }
+
+    /// Gigagas: the AggProof's expected public data once every set is finalized —
+    /// the boundary roots (block start, then each set's end) and one reference per
+    /// set to the proof that finalized it.
+    #[must_use]
+    pub fn agg_target(&self) -> Option<(Vec<B256>, Vec<PartialRef>)> {
+        let c = self.cur.as_ref()?;
+        c.agg_target()
     }
 
     /// Apply the finalized block of the open phase: judge every included message
@@ -489,8 +576,9 @@ impl Engine {
                 finalized_now |= self.settle_phase(s, phase)?;
             }
         }
+        finalized_now = self.settle_agg_proof(phase, finalized_now)?;
         self.events.push(Event::PhaseClosed { slot, phase, finalized: finalized_now });
-        let all_settled = self.cur.as_ref().is_some_and(|c| c.sets.iter().all(SetState::settled));
+        let all_settled = self.cur.as_ref().is_some_and(SlotState::all_settled);
         if all_settled {
             self.settle_slot()?;
         } else if let Some(next) = phase.next() {
@@ -500,6 +588,85 @@ impl Engine {
             self.events.push(Event::PhaseOpened { slot, phase: next });
         }
         Ok(())
+    }
+
+    /// Gigagas: pay the AggProof rows when a valid AggProof was included in this
+    /// phase (REWARD_AGG_PROOF_PROVER to each group prover that submitted one,
+    /// REWARD_AGG_PROOF_VALIDATOR to the including proposer). With several sets the
+    /// block is finalized only by the AggProof; none by the end of T5 is a liveness
+    /// fault. Not from the spec: the spec puts the AggProof in T1, but it can only
+    /// exist once every set has its full proof, so it is accepted in any phase after
+    /// that. Returns whether the block finalized now (for one set: `sets_finalized`).
+    fn settle_agg_proof(&mut self, phase: Phase, sets_finalized: bool) -> Result<bool, EngineError> {
+        let Some(c) = self.cur.as_mut() else { return Err(EngineError::NoSlot) };
+        if c.sets.len() < 2 {
+            return Ok(sets_finalized);
+        }
+        let senders = std::mem::take(&mut c.agg_valid);
+        if c.agg_done.is_some() || c.sets.iter().any(|s| s.failed) {
+            return Ok(false);
+        }
+        let proposer = c.proposer;
+        if !senders.is_empty() {
+            c.agg_done = Some(phase);
+            let r = self.params.rewards.clone();
+            for who in senders {
+                self.pay(phase, who, r.reward_agg_proof_prover, "REWARD_AGG_PROOF_PROVER")?;
+            }
+            self.pay(phase, proposer, r.reward_agg_proof_validator, "REWARD_AGG_PROOF_VALIDATOR")?;
+            return Ok(true);
+        }
+        if phase == Phase::T5 {
+            c.agg_failed = true;
+        }
+        Ok(false)
+    }
+
+    /// Gigagas: judge an AggProof (spec "Extension for Multiple Sub-blocks").
+    fn judge_agg_proof(&mut self, phase: Phase, inc: &Included) -> Result<Result<(), String>, EngineError> {
+        let Message::AggProof(a) = &inc.msg else { return Ok(Err("not an AggProof".into())) };
+        let from = inc.from;
+        let c = self.cur.as_ref().ok_or(EngineError::NoSlot)?;
+        if a.slot != c.slot {
+            return Ok(Err(format!("message is for slot {}, not slot {} (stale or replayed)", a.slot, c.slot)));
+        }
+        if c.sets.len() < 2 {
+            return Ok(Err("this devnet has one sub-block set: there is nothing to AggProof".into()));
+        }
+        if let Some(p) = c.agg_done {
+            return Ok(Err(format!("the block's AggProof was already included in {p}")));
+        }
+        if !self.is_prover(&from) {
+            return Ok(Err("sender is not a staked prover".into()));
+        }
+        if !c.agg_group.contains(&from) {
+            return Ok(Err("sender is not in the slot's AggProof group".into()));
+        }
+        if c.agg_txs.contains(&(phase, from)) {
+            return Ok(Err("one AggProof per prover per phase".into()));
+        }
+        let target = c.agg_target();
+        self.cur.as_mut().expect("slot").agg_txs.insert((phase, from));
+        if let super::messages::Verdict::Invalid(reason) = &inc.verdict {
+            self.warn(phase, from, WarningKind::InvalidProof, reason.clone());
+            let amt = self.params.rewards.slash_invalid_proof;
+            self.take(phase, from, amt, EntryKind::Slash, "SLASH_INVALID_PROOF")?;
+            return Ok(Err(format!("invalid proof: {reason}")));
+        }
+        let Some((roots, refs)) = target else {
+            return Ok(Err("not every sub-block set is finalized yet".into()));
+        };
+        if a.roots != roots {
+            return Ok(Err("AggProof boundary roots do not match the block".into()));
+        }
+        if a.sets != refs {
+            return Ok(Err("AggProof does not reference the proofs that finalized the sets".into()));
+        }
+        if a.bloom != bloom_hash(&a.sets) {
+            return Ok(Err("BloomHash does not match the referenced set proofs".into()));
+        }
+        self.cur.as_mut().expect("slot").agg_valid.push(from);
+        Ok(Ok(()))
     }
 
     fn sink(&self, proposer: Address) -> Sink {
@@ -568,7 +735,11 @@ impl Engine {
     /// `SLASH_INVALID_PROOF`; a second, different message in one phase (the spec's
     /// one-transaction rule) is slashed `SLASH_EQUIVOCATION`.
     fn judge(&mut self, phase: Phase, inc: &Included) -> Result<(), EngineError> {
-        let result = self.judge_inner(phase, inc)?;
+        let result = if matches!(inc.msg, Message::AggProof(_)) {
+            self.judge_agg_proof(phase, inc)?
+        } else {
+            self.judge_inner(phase, inc)?
+        };
         let c = self.cur.as_mut().ok_or(EngineError::NoSlot)?;
         let count = inc.msg.proof_count();
         c.proofs_submitted += count;
@@ -625,6 +796,7 @@ impl Engine {
             Message::Partials(_) => phase != Phase::T2,
             Message::FullProof(_) => false,
             Message::Aggregate(_) => !phase.is_aggregation(),
+            Message::AggProof(_) => true,
         };
         // One transaction per prover per phase (spec T1).
         let prev = if wrong_phase { None } else { set.txs.get(&(phase, from)) };
@@ -663,6 +835,7 @@ impl Engine {
             Message::Aggregate(a) => std::iter::once(proof_hash(&a.link_proof))
                 .chain(a.own.iter().map(|p| proof_hash(&p.proof)))
                 .collect(),
+            Message::AggProof(a) => vec![proof_hash(&a.link_proof)],
         };
         let stolen_from = {
             let c = self.cur.as_ref().expect("slot");
@@ -763,6 +936,7 @@ impl Engine {
                 self.warn(phase, from, WarningKind::Late, "partial proofs after T2".into());
                 Err("partial proofs after T2 (late)".into())
             }
+            (Message::AggProof(_), _) => Err("AggProofs are judged at block level".into()),
             (Message::Aggregate(_), Phase::T1 | Phase::T2) => {
                 Err("aggregation opens in T3".into())
             }
@@ -814,14 +988,14 @@ impl Engine {
             (Message::Commit(_), _) => {
                 set.committed.insert(from);
             }
-            (Message::FullProof(_), p) if p <= Phase::T2 => {
+            (Message::FullProof(f), p) if p <= Phase::T2 => {
                 if p == Phase::T1 {
                     set.t1_full.insert(from);
                 }
-                set.full_senders.push(from);
+                set.full_senders.push((from, proof_hash(&f.proof)));
             }
-            (Message::FullProof(_), _) => {
-                set.aggs.push(AggEntry { aggregator: from, reused: vec![] });
+            (Message::FullProof(f), _) => {
+                set.aggs.push(AggEntry { aggregator: from, reused: vec![], proof: proof_hash(&f.proof) });
             }
             (Message::Partials(ps), _) => {
                 for p in ps {
@@ -837,8 +1011,13 @@ impl Engine {
                 }
             }
             (Message::Aggregate(a), _) => {
-                set.aggs.push(AggEntry { aggregator: from, reused: a.reused.clone() });
+                set.aggs.push(AggEntry {
+                    aggregator: from,
+                    reused: a.reused.clone(),
+                    proof: proof_hash(&a.link_proof),
+                });
             }
+            (Message::AggProof(_), _) => {}
         }
         Ok(Ok(()))
     }
@@ -868,7 +1047,7 @@ impl Engine {
                         ["REWARD_FULL_PROOF_PROVER_T2", "REWARD_FULL_PROOF_SENDER_T2", "REWARD_FULL_PROOF_VALIDATOR_T2"],
                     )
                 };
-                if let Some(sender) = set.full_senders.first().copied() {
+                if let Some((sender, _)) = set.full_senders.first().copied() {
                     // A valid full proof: every selected prover, the sender extra,
                     // and the including validator (the proposer).
                     for p in &selected {
@@ -913,9 +1092,16 @@ impl Engine {
                 }
             }
         };
+        let final_proof = if phase <= Phase::T2 {
+            set.full_senders.first().map(|(a, h)| (*a, *h))
+        } else {
+            set.aggs.first().map(|a| (a.aggregator, a.proof))
+        };
         let c = self.cur.as_mut().ok_or(EngineError::NoSlot)?;
         if finalized {
             c.sets[s].finalized = Some(phase);
+            c.sets[s].final_proof = final_proof
+                .map(|(prover, proof_hash)| PartialRef { sub_block: s as u32, prover, proof_hash });
         } else if phase == Phase::T5 {
             c.sets[s].failed = true;
         }
@@ -990,9 +1176,11 @@ impl Engine {
     fn settle_slot(&mut self) -> Result<(), EngineError> {
         let c = self.cur.as_mut().ok_or(EngineError::NoSlot)?;
         c.done = true;
-        let failed = c.sets.iter().any(|s| s.failed);
+        let failed = c.sets.iter().any(|s| s.failed) || c.agg_failed;
         let outcome = if failed {
             Outcome::LivenessFault
+        } else if let Some(p) = c.agg_done {
+            Outcome::finalized_in(p)
         } else {
             let last = c.sets.iter().filter_map(|s| s.finalized).max().unwrap_or(Phase::T1);
             Outcome::finalized_in(last)

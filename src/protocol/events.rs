@@ -35,6 +35,14 @@ pub enum Event {
         /// One entry per sub-block set.
         sets: Vec<SetAssignment>,
     },
+    /// Gigagas: the PROVERS_PER_AGGPROOF provers selected to aggregate the
+    /// sub-block sets into a full block (spec "Extension for Multiple Sub-blocks").
+    AggGroupSelected {
+        /// Slot.
+        slot: Slot,
+        /// The group, in RANDAO order.
+        group: Vec<Address>,
+    },
     /// A phase opened.
     PhaseOpened {
         /// Slot.

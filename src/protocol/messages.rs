@@ -95,6 +95,28 @@ pub struct Aggregation {
     pub link_proof: Bytes,
 }
 
+/// The block-level AggProof of the gigagas extension (spec "Extension for Multiple
+/// Sub-blocks"): a link proof over the sub-block sets' boundary roots, binding the
+/// aggregator and the BloomHash of the proofs that finalized each set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AggProof {
+    /// Slot.
+    pub slot: Slot,
+    /// Boundary roots: the block's first root, then each set's last root
+    /// (`num_sub_block_sets + 1` roots).
+    pub roots: Vec<B256>,
+    /// One reference per set, in set order: `sub_block` = set index, `prover` = who
+    /// finalized the set, `proof_hash` = the finalizing proof (full or link proof).
+    pub sets: Vec<PartialRef>,
+    /// BloomHash of `sets`: [`bloom_hash`].
+    pub bloom: B256,
+    /// The halo2 link proof over `roots`.
+    pub link_proof: Bytes,
+}
+
+/// The set id carried by [`Message::AggProof`], which spans all sets.
+pub const BLOCK_LEVEL: SetId = SetId::MAX;
+
 /// A protocol message. Spec: "Only one transaction per prover is allowed" per phase.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "body", rename_all = "snake_case")]
@@ -107,6 +129,8 @@ pub enum Message {
     FullProof(FullProof),
     /// An aggregated full proof (T3–T5).
     Aggregate(Aggregation),
+    /// The gigagas block-level AggProof over all sub-block sets.
+    AggProof(AggProof),
 }
 
 /// The kind of a [`Message`], for events and displays.
@@ -121,6 +145,8 @@ pub enum MessageKind {
     FullProof,
     /// [`Message::Aggregate`].
     Aggregate,
+    /// [`Message::AggProof`].
+    AggProof,
 }
 
 impl Message {
@@ -132,6 +158,7 @@ impl Message {
             Message::Partials(_) => MessageKind::Partials,
             Message::FullProof(_) => MessageKind::FullProof,
             Message::Aggregate(_) => MessageKind::Aggregate,
+            Message::AggProof(_) => MessageKind::AggProof,
         }
     }
 
@@ -143,6 +170,7 @@ impl Message {
             Message::Partials(p) => p.first().map_or(Slot::MAX, |p| p.slot),
             Message::FullProof(f) => f.slot,
             Message::Aggregate(a) => a.slot,
+            Message::AggProof(a) => a.slot,
         }
     }
 
@@ -154,6 +182,7 @@ impl Message {
             Message::Partials(p) => p.first().map_or(0, |p| p.set),
             Message::FullProof(f) => f.set,
             Message::Aggregate(a) => a.set,
+            Message::AggProof(_) => BLOCK_LEVEL,
         }
     }
 
@@ -165,6 +194,7 @@ impl Message {
             Message::Partials(p) => p.len() as u32,
             Message::FullProof(_) => 1,
             Message::Aggregate(a) => 1 + a.own.len() as u32,
+            Message::AggProof(_) => 1,
         }
     }
 }
