@@ -378,6 +378,29 @@ fn run(
                 Phase::T2 => t2(&h, &mut rng, &mut inc),
                 _ => aggregation(&h, &mut rng, &mut inc),
             }
+            // Gigagas: once every set is finalized, the AggProof group may submit
+            // block-level AggProofs (valid or not).
+            if phase >= Phase::T2 && h.engine.agg_done().is_none() {
+                if let Some((roots, refs)) = h.engine.agg_target() {
+                    let group = h.engine.agg_group().to_vec();
+                    if !group.is_empty() && rng.below(3) > 0 {
+                        let from = group[rng.below(group.len())];
+                        let verdict = if rng.below(4) > 0 {
+                            dpgnet::protocol::Verdict::Valid
+                        } else {
+                            dpgnet::protocol::Verdict::Invalid("bad AggProof".into())
+                        };
+                        let msg = Message::AggProof(dpgnet::protocol::AggProof {
+                            slot,
+                            roots,
+                            bloom: dpgnet::protocol::bloom_hash(&refs),
+                            sets: refs,
+                            link_proof: alloy_primitives::Bytes::from(vec![rng.below(250) as u8 + 1; 8]),
+                        });
+                        inc.push(Included { from, signature: alloy_primitives::Bytes::new(), msg, verdict });
+                    }
+                }
+            }
             next_stale.extend(inc.iter().take(3).cloned());
             junk(&h, &mut rng, &stale, &mut inc);
             rng.shuffle(&mut inc);
@@ -407,7 +430,8 @@ fn run(
             }
         }
         let st = settled.expect("a slot that is done has settled");
-        let failed = (0..sets).any(|s| h.engine.set_state(s).unwrap().failed);
+        let failed = (0..sets).any(|s| h.engine.set_state(s).unwrap().failed)
+            || (sets > 1 && h.engine.agg_done().is_none());
         check_settlement(
             &st,
             &prev,

@@ -4,9 +4,9 @@
 
 mod common;
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, B256};
 use common::engine_harness::*;
-use dpgnet::protocol::{Event, Outcome, Phase, Settlement};
+use dpgnet::protocol::{Event, Included, Outcome, Phase, Settlement};
 
 /// The default devnet's selection shape: 4 of 8 provers, 2 sub-blocks each, 2 provers per
 /// sub-block, sel[0] and sel[2] on {0, 2}, sel[1] and sel[3] on {1, 3}.
@@ -557,23 +557,58 @@ fn gigagas_sets_get_disjoint_provers_and_settle_independently() {
     let inc = inclusions(&ev);
     assert!(!inc[0].1);
     assert!(inc[1].1);
-    let st = settlement(&ev).expect("both sets settled");
-    assert_eq!(st.outcome, Outcome::FinalizedT4);
-    // Proposer: T1 3 × 4, T2 3 × 16, T3 1, T4 1 = 62.
+    // Both sets are final, but with several sets the block needs the AggProof
+    // (spec "Extension for Multiple Sub-blocks"): the slot goes on to T5.
+    assert!(settlement(&ev).is_none());
+    let group = h.engine.agg_group().to_vec();
+    assert_eq!(group.len(), 4, "the 4 provers no set selected (PROVERS_PER_AGGPROOF = 5)");
+    assert!(group.iter().all(|g| !a0.selected.contains(g) && !a1.selected.contains(g)));
+    assert_eq!(
+        h.engine.expected_senders(),
+        group.iter().map(|g| (dpgnet::protocol::BLOCK_LEVEL, *g)).collect::<Vec<_>>()
+    );
+    let (roots, refs) = h.engine.agg_target().expect("every set finalized");
+    assert_eq!(roots, vec![h.set_roots(0)[0], h.set_roots(0)[4], h.set_roots(1)[4]]);
+    assert_eq!((refs[0].prover, refs[1].prover), (x0, y1), "who finalized each set");
+    let agg = |from, bloom| Included {
+        from,
+        signature: alloy_primitives::Bytes::new(),
+        msg: dpgnet::protocol::Message::AggProof(dpgnet::protocol::AggProof {
+            slot: 1,
+            roots: roots.clone(),
+            sets: refs.clone(),
+            bloom,
+            link_proof: alloy_primitives::Bytes::from(vec![7u8; 8]),
+        }),
+        verdict: dpgnet::protocol::Verdict::Valid,
+    };
+    let good_bloom = dpgnet::protocol::bloom_hash(&refs);
+    // An outsider's and a wrong-bloom AggProof are rejected; the group's counts.
+    let ev = h.apply(
+        Phase::T5,
+        vec![agg(x0, good_bloom), agg(group[1], B256::ZERO), agg(group[0], good_bloom)],
+    );
+    let inc = inclusions(&ev);
+    assert_eq!(inc.iter().map(|i| i.1).collect::<Vec<_>>(), vec![false, false, true]);
+    let st = settlement(&ev).expect("the AggProof finalizes the block");
+    assert_eq!(st.outcome, Outcome::FinalizedT5);
+    // Proposer: T1 3 × 4, T2 3 × 16, T3 1, T4 1, REWARD_AGG_PROOF_VALIDATOR 3 = 65.
     // Set 0 (T3): x0 40 + 50 + 40×4 = 250; y0 40 + 40×4 = 200.
     // Set 1 (T4): y1 40 + 40 + 30×4 = 200; x1 40 + 30×4 = 160.
+    // AggProof: REWARD_AGG_PROOF_PROVER 50 to its sender.
     assert_deltas(
         &before,
         &h.accounts(),
         &[
-            (prop, 0, 62),
+            (prop, 0, 65),
             (x0, 0, 250),
             (y0, 0, 200),
             (y1, 0, 200),
             (x1, 0, 160),
+            (group[0], 0, 50),
         ],
     );
-    check_settlement(&st, 62 + 250 + 200 + 200 + 160, 0);
+    check_settlement(&st, 65 + 250 + 200 + 200 + 160 + 50, 0);
     assert_eq!(h.engine.next_block(), 1);
 }
 
