@@ -592,7 +592,10 @@ fn on_event(model: &mut Model, event: Event) {
     match event {
         Event::AggGroupSelected { slot, group } => {
             let names: Vec<String> = group.iter().map(|a| model.node_label(a)).collect();
-            model.log.push(LogLine::info(Some(slot), format!("AggProof group: {}", names.join(", "))));
+            model.log.push(LogLine::info(
+                Some(slot),
+                format!("AggProof group: {}", names.join(", ")),
+            ));
         }
         Event::Genesis { accounts, totals } => {
             for a in &accounts {

@@ -1,11 +1,11 @@
 //! dpgnet: a devnet orchestrator for distributed proof generation.
-pub mod config;
-pub mod protocol;
 pub mod app;
-pub mod tui;
-pub mod node;
-pub mod orchestrator;
+pub mod bench;
 pub mod cli;
+pub mod config;
 pub mod headless;
 pub mod logging;
-pub mod bench;
+pub mod node;
+pub mod orchestrator;
+pub mod protocol;
+pub mod tui;

@@ -20,12 +20,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{LogLine, Msg, NodeInfo};
 use crate::config::Devnet;
-use crate::node::rpc::{ProverApiClient, ProverApiServer, ProofTiming, ValidatorApiClient, ValidatorApiServer};
+use crate::node::rpc::{
+    ProofTiming, ProverApiClient, ProverApiServer, ValidatorApiClient, ValidatorApiServer,
+};
 use crate::node::validator::Topology;
 use crate::node::workload::Workload;
-use crate::node::{AdversaryNode, Circuits, NodeKey, ProverCore, ProverNode, Strategy, ValidatorNode};
+use crate::node::{
+    AdversaryNode, Circuits, NodeKey, ProverCore, ProverNode, Strategy, ValidatorNode,
+};
 use crate::protocol::{Engine, EngineParams, Event, GenesisAccount, Phase, Role};
-
 
 /// Where nodes run (DESIGN.md "Runtimes"). Only `inproc` exists for now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -106,7 +109,6 @@ pub struct SlotTiming {
     pub proving_critical_path_s: f64,
 }
 
-
 /// The critical path of the proving in one slot, seconds: for each phase, the
 /// longest proving any prover did for that phase's submissions, summed over phases
 /// (the phases run one after another; provers within a phase run in parallel).
@@ -114,7 +116,13 @@ pub struct SlotTiming {
 pub fn critical_path(timings: &[ProofTiming]) -> f64 {
     Phase::ALL
         .iter()
-        .map(|p| timings.iter().filter(|t| t.phase == *p).map(|t| t.seconds).fold(0.0, f64::max))
+        .map(|p| {
+            timings
+                .iter()
+                .filter(|t| t.phase == *p)
+                .map(|t| t.seconds)
+                .fold(0.0, f64::max)
+        })
         .sum()
 }
 
@@ -132,17 +140,28 @@ fn http(url: &str) -> Result<HttpClient, OrchestratorError> {
     HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(600))
         .build(url)
-        .map_err(|e| OrchestratorError::Node { node: url.to_string(), reason: e.to_string() })
+        .map_err(|e| OrchestratorError::Node {
+            node: url.to_string(),
+            reason: e.to_string(),
+        })
 }
 
-async fn serve(name: &str, methods: impl Into<jsonrpsee::Methods>) -> Result<(String, ServerHandle), OrchestratorError> {
-    let server = Server::builder()
-        .build("127.0.0.1:0")
-        .await
-        .map_err(|e| OrchestratorError::Node { node: name.into(), reason: format!("cannot bind 127.0.0.1: {e}") })?;
-    let addr = server
-        .local_addr()
-        .map_err(|e| OrchestratorError::Node { node: name.into(), reason: e.to_string() })?;
+async fn serve(
+    name: &str,
+    methods: impl Into<jsonrpsee::Methods>,
+) -> Result<(String, ServerHandle), OrchestratorError> {
+    let server =
+        Server::builder()
+            .build("127.0.0.1:0")
+            .await
+            .map_err(|e| OrchestratorError::Node {
+                node: name.into(),
+                reason: format!("cannot bind 127.0.0.1: {e}"),
+            })?;
+    let addr = server.local_addr().map_err(|e| OrchestratorError::Node {
+        node: name.into(),
+        reason: e.to_string(),
+    })?;
     Ok((addr.to_string(), server.start(methods)))
 }
 
@@ -160,7 +179,11 @@ pub fn genesis(devnet: &Devnet) -> Vec<GenesisAccount> {
             address: NodeKey::derive(np.seed, s.role, s.index).address(),
             role: s.role,
             stake: s.stake,
-            balance: if s.role == Role::Validator { np.genesis_validator_balance } else { np.genesis_prover_balance },
+            balance: if s.role == Role::Validator {
+                np.genesis_validator_balance
+            } else {
+                np.genesis_prover_balance
+            },
         })
         .collect()
 }
@@ -178,14 +201,24 @@ pub fn workload(devnet: &Devnet) -> Workload {
 }
 
 /// Start every node of `devnet` in this process (the `inproc` runtime).
-async fn start_inproc(devnet: &Devnet, circuits: Arc<Circuits>) -> Result<Devnet0, OrchestratorError> {
+async fn start_inproc(
+    devnet: &Devnet,
+    circuits: Arc<Circuits>,
+) -> Result<Devnet0, OrchestratorError> {
     let np = &devnet.network_params;
     let seed = np.seed;
     let workload = workload(devnet);
     let specs = devnet.nodes();
     let genesis = genesis(devnet);
     let params = EngineParams::from_devnet(devnet);
-    let mut d = Devnet0 { handles: vec![], killers: vec![], infos: vec![], validators: vec![], provers: vec![], adversary: None };
+    let mut d = Devnet0 {
+        handles: vec![],
+        killers: vec![],
+        infos: vec![],
+        validators: vec![],
+        provers: vec![],
+        adversary: None,
+    };
     let mut validator_nodes = Vec::new();
     let mut prover_nodes = Vec::new();
     let mut corrupted = Vec::new();
@@ -195,57 +228,125 @@ async fn start_inproc(devnet: &Devnet, circuits: Arc<Circuits>) -> Result<Devnet
         let name = format!("{}-{}", s.role.as_str(), s.index);
         match s.role {
             Role::Validator => {
-                let engine = Engine::new(params.clone(), &genesis).map_err(|e| OrchestratorError::Engine(e.to_string()))?;
-                let node = ValidatorNode::new(key.clone(), engine, circuits.clone(), workload, np.phase_seconds.clone());
+                let engine = Engine::new(params.clone(), &genesis)
+                    .map_err(|e| OrchestratorError::Engine(e.to_string()))?;
+                let node = ValidatorNode::new(
+                    key.clone(),
+                    engine,
+                    circuits.clone(),
+                    workload,
+                    np.phase_seconds.clone(),
+                );
                 let (url, h) = serve(&name, node.clone().into_rpc()).await?;
                 d.handles.push(h);
-                d.infos.push(NodeInfo { name, role: s.role, address: key.address(), adversary_controlled: false, endpoint: url.clone() });
-                d.validators.push((key.address(), http(&format!("http://{url}"))?));
+                d.infos.push(NodeInfo {
+                    name,
+                    role: s.role,
+                    address: key.address(),
+                    adversary_controlled: false,
+                    endpoint: url.clone(),
+                });
+                d.validators
+                    .push((key.address(), http(&format!("http://{url}"))?));
                 validator_nodes.push((node, format!("http://{url}")));
             }
             Role::Prover if s.corrupted => {
-                d.infos.push(NodeInfo { name, role: s.role, address: key.address(), adversary_controlled: true, endpoint: "(adversary)".into() });
-                corrupted.push(ProverCore::new(key, circuits.clone(), workload, s.full_proof));
+                d.infos.push(NodeInfo {
+                    name,
+                    role: s.role,
+                    address: key.address(),
+                    adversary_controlled: true,
+                    endpoint: "(adversary)".into(),
+                });
+                corrupted.push(ProverCore::new(
+                    key,
+                    circuits.clone(),
+                    workload,
+                    s.full_proof,
+                ));
             }
             Role::Prover => {
-                let node = ProverNode::new(ProverCore::new(key.clone(), circuits.clone(), workload, s.full_proof));
+                let node = ProverNode::new(ProverCore::new(
+                    key.clone(),
+                    circuits.clone(),
+                    workload,
+                    s.full_proof,
+                ));
                 let (url, h) = serve(&name, node.clone().into_rpc()).await?;
                 let killer = node.clone();
-                d.killers.push((name.clone(), h.clone(), Box::new(move || killer.kill())));
+                d.killers
+                    .push((name.clone(), h.clone(), Box::new(move || killer.kill())));
                 d.handles.push(h);
-                d.infos.push(NodeInfo { name, role: s.role, address: key.address(), adversary_controlled: false, endpoint: url.clone() });
+                d.infos.push(NodeInfo {
+                    name,
+                    role: s.role,
+                    address: key.address(),
+                    adversary_controlled: false,
+                    endpoint: url.clone(),
+                });
                 prover_nodes.push((node, format!("http://{url}")));
             }
             Role::Adversary => adversary_spec = Some((name, key, s.strategy.clone())),
         }
     }
-    let vlist: Vec<(Address, String)> = validator_nodes.iter().map(|(n, u)| (n.address(), u.clone())).collect();
+    let vlist: Vec<(Address, String)> = validator_nodes
+        .iter()
+        .map(|(n, u)| (n.address(), u.clone()))
+        .collect();
     let mut prover_urls: Vec<String> = prover_nodes.iter().map(|(_, u)| u.clone()).collect();
     if let Some((name, key, strategy)) = adversary_spec {
-        let strategy: Strategy = strategy
-            .as_deref()
-            .unwrap_or("honest")
-            .parse()
-            .map_err(|e: String| OrchestratorError::Node { node: name.clone(), reason: e })?;
+        let strategy: Strategy =
+            strategy
+                .as_deref()
+                .unwrap_or("honest")
+                .parse()
+                .map_err(|e: String| OrchestratorError::Node {
+                    node: name.clone(),
+                    reason: e,
+                })?;
         let steal_wait = Duration::from_secs_f64(np.phase_seconds.t2 * 0.8);
         let adv = AdversaryNode::new(std::mem::take(&mut corrupted), strategy, steal_wait);
-        adv.set_validators(&vlist).map_err(|e| OrchestratorError::Node { node: name.clone(), reason: e })?;
+        adv.set_validators(&vlist)
+            .map_err(|e| OrchestratorError::Node {
+                node: name.clone(),
+                reason: e,
+            })?;
         let (url, h) = serve(&name, adv.clone().into_rpc()).await?;
         let killer = adv.clone();
-        d.killers.push((name.clone(), h.clone(), Box::new(move || killer.kill())));
+        d.killers
+            .push((name.clone(), h.clone(), Box::new(move || killer.kill())));
         d.handles.push(h);
-        d.infos.push(NodeInfo { name, role: Role::Adversary, address: key.address(), adversary_controlled: false, endpoint: url.clone() });
+        d.infos.push(NodeInfo {
+            name,
+            role: Role::Adversary,
+            address: key.address(),
+            adversary_controlled: false,
+            endpoint: url.clone(),
+        });
         prover_urls.push(format!("http://{url}"));
         d.adversary = Some(adv);
     }
     for (node, url) in &validator_nodes {
-        node.set_topology(Topology { validators: vlist.clone(), provers: prover_urls.clone() })
-            .map_err(|e| OrchestratorError::Node { node: url.clone(), reason: e })?;
+        node.set_topology(Topology {
+            validators: vlist.clone(),
+            provers: prover_urls.clone(),
+        })
+        .map_err(|e| OrchestratorError::Node {
+            node: url.clone(),
+            reason: e,
+        })?;
     }
     for (node, url) in &prover_nodes {
-        node.set_validators(&vlist).map_err(|e| OrchestratorError::Node { node: url.clone(), reason: e })?;
+        node.set_validators(&vlist)
+            .map_err(|e| OrchestratorError::Node {
+                node: url.clone(),
+                reason: e,
+            })?;
     }
-    d.provers = prover_urls.iter().map(|u| http(u)).collect::<Result<_, _>>()?;
+    d.provers = prover_urls
+        .iter()
+        .map(|u| http(u))
+        .collect::<Result<_, _>>()?;
     Ok(d)
 }
 
@@ -253,14 +354,20 @@ fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, fault: &Fault) {
     match fault {
         Fault::Kill(name) => {
             let Some((_, handle, kill)) = d.killers.iter().find(|(n, _, _)| n == name) else {
-                let _ = tx.send(Msg::Log(LogLine::warn(None, format!("kill {name}: no such killable node"))));
+                let _ = tx.send(Msg::Log(LogLine::warn(
+                    None,
+                    format!("kill {name}: no such killable node"),
+                )));
                 return;
             };
             kill();
             let _ = handle.stop();
             warn!(target: "dpgnet::orchestrator", node = %name, "node killed");
             if let Some(info) = d.infos.iter().find(|i| &i.name == name) {
-                let _ = tx.send(Msg::NodeDown { address: info.address, reason: "killed".into() });
+                let _ = tx.send(Msg::NodeDown {
+                    address: info.address,
+                    reason: "killed".into(),
+                });
             }
         }
     }
@@ -276,7 +383,9 @@ async fn pump(
 ) -> bool {
     let mut settled = false;
     for (_, c) in validators {
-        let Ok(page) = c.events(*cursor).await else { continue };
+        let Ok(page) = c.events(*cursor).await else {
+            continue;
+        };
         for e in page.events {
             if let (Event::Settled(s), Some(want)) = (&e, settled_slot) {
                 settled |= s.slot == want;
@@ -320,9 +429,19 @@ pub async fn run_with_faults(
     cancel: CancellationToken,
 ) -> Result<Vec<SlotTiming>, OrchestratorError> {
     let np = opts.devnet.network_params.clone();
-    let cache = opts.params_dir.clone().map_or_else(ParamsCache::default_location, ParamsCache::new);
-    let _ = tx.send(Msg::Log(LogLine::info(None, "generating circuit keys (params cached on disk)…")));
-    let (n, t, sets) = (np.num_partial_proofs, np.txs_per_sub_block, np.num_sub_block_sets);
+    let cache = opts
+        .params_dir
+        .clone()
+        .map_or_else(ParamsCache::default_location, ParamsCache::new);
+    let _ = tx.send(Msg::Log(LogLine::info(
+        None,
+        "generating circuit keys (params cached on disk)…",
+    )));
+    let (n, t, sets) = (
+        np.num_partial_proofs,
+        np.txs_per_sub_block,
+        np.num_sub_block_sets,
+    );
     let circuits = tokio::task::spawn_blocking(move || Circuits::load(n, t, sets, &cache))
         .await
         .map_err(|e| OrchestratorError::Circuits(e.to_string()))?
@@ -342,7 +461,17 @@ pub async fn run_with_faults(
     let mut cursor = 0u64;
     pump(&d.validators, &mut cursor, &tx, None).await;
     let mut timings = Vec::new();
-    let result = drive(&opts, &d, &tx, &mut control, &mut faults, &cancel, &mut cursor, &mut timings).await;
+    let result = drive(
+        &opts,
+        &d,
+        &tx,
+        &mut control,
+        &mut faults,
+        &cancel,
+        &mut cursor,
+        &mut timings,
+    )
+    .await;
     // Flush the remaining events, then stop every server.
     pump(&d.validators, &mut cursor, &tx, None).await;
     for h in &d.handles {
@@ -379,13 +508,18 @@ async fn drive(
         let proposer = first
             .proposer(slot)
             .await
-            .map_err(|e| OrchestratorError::Node { node: "validator-0".into(), reason: e.to_string() })?;
+            .map_err(|e| OrchestratorError::Node {
+                node: "validator-0".into(),
+                reason: e.to_string(),
+            })?;
         let client = d
             .validators
             .iter()
             .find(|(a, _)| *a == proposer)
             .map(|(_, c)| c.clone())
-            .ok_or_else(|| OrchestratorError::Engine(format!("proposer {proposer} is not a validator")))?;
+            .ok_or_else(|| {
+                OrchestratorError::Engine(format!("proposer {proposer} is not a validator"))
+            })?;
         let fast = opts.fast;
         let mut drive = tokio::spawn(async move { client.drive_slot(slot, fast).await });
         // Stream events and the phase clock while the slot runs.
@@ -407,7 +541,10 @@ async fn drive(
         };
         let res = res
             .map_err(|e| OrchestratorError::Engine(format!("slot driver task: {e}")))?
-            .map_err(|e| OrchestratorError::Node { node: format!("proposer {proposer}"), reason: e.to_string() })?;
+            .map_err(|e| OrchestratorError::Node {
+                node: format!("proposer {proposer}"),
+                reason: e.to_string(),
+            })?;
         // Make sure the slot's settlement has reached the views.
         for _ in 0..50 {
             if pump(&d.validators, cursor, tx, Some(slot)).await {
@@ -419,10 +556,16 @@ async fn drive(
         for p in &d.provers {
             match p.timings(slot).await {
                 Ok(t) => slot_timings.extend(t),
-                Err(e) => warn!(target: "dpgnet::orchestrator", error = %e, "no timings from a prover"),
+                Err(e) => {
+                    warn!(target: "dpgnet::orchestrator", error = %e, "no timings from a prover")
+                }
             }
         }
-        timings.push(SlotTiming { slot, wall_s: res.wall_s, proving_critical_path_s: critical_path(&slot_timings) });
+        timings.push(SlotTiming {
+            slot,
+            wall_s: res.wall_s,
+            proving_critical_path_s: critical_path(&slot_timings),
+        });
         slot += 1;
     }
 }

@@ -23,11 +23,11 @@ mod selection;
 mod types;
 
 pub use engine::{Engine, EngineError, EngineParams, GenesisAccount, SetState, SlotInput};
-pub use events::{Event, EntryKind, LedgerEntry, Settlement, WarningKind};
+pub use events::{EntryKind, Event, LedgerEntry, Settlement, WarningKind};
 pub use ledger::{Account, Ledger, LedgerError, LedgerTotals};
 pub use messages::{
-    AggProof, Aggregation, BLOCK_LEVEL, Commitment, FullProof, Included, Message, MessageKind, PartialProof, PartialRef,
-    PhaseBlock, Verdict, bloom_hash, commitment_hash, proof_hash,
+    AggProof, Aggregation, BLOCK_LEVEL, Commitment, FullProof, Included, Message, MessageKind,
+    PartialProof, PartialRef, PhaseBlock, Verdict, bloom_hash, commitment_hash, proof_hash,
 };
 pub use randao::{RandaoMix, reveal_digest};
 pub use selection::{SetAssignment, assign, num_provers_selected, select_provers};

@@ -8,10 +8,12 @@ use alloy_primitives::{Address, Bytes};
 use dpgnet::app::Msg;
 use dpgnet::config::{Devnet, Role};
 use dpgnet::node::NodeKey;
-use dpgnet::orchestrator::{Control, Fault, RunOptions, RuntimeKind, genesis, run_with_faults, workload};
+use dpgnet::orchestrator::{
+    Control, Fault, RunOptions, RuntimeKind, genesis, run_with_faults, workload,
+};
 use dpgnet::protocol::{
-    Engine, EngineParams, EntryKind, Event, MessageKind, Outcome, SetAssignment, Settlement, SlotInput,
-    WarningKind,
+    Engine, EngineParams, EntryKind, Event, MessageKind, Outcome, SetAssignment, Settlement,
+    SlotInput, WarningKind,
 };
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -33,7 +35,12 @@ fn devnet(strategy: &str, seed: u64) -> Devnet {
 /// Slot 0's selection, computed with the pure engine exactly as validators do.
 fn slot0(d: &Devnet) -> SetAssignment {
     let mut e = Engine::new(EngineParams::from_devnet(d), &genesis(d)).unwrap();
-    e.begin_slot(SlotInput { slot: 0, reveal: Bytes::from(vec![0u8; 65]), roots: workload(d).roots(0) }).unwrap();
+    e.begin_slot(SlotInput {
+        slot: 0,
+        reveal: Bytes::from(vec![0u8; 65]),
+        roots: workload(d).roots(0),
+    })
+    .unwrap();
     e.set_state(0).unwrap().assignment.clone()
 }
 
@@ -75,8 +82,20 @@ async fn run(d: Devnet, slots: u64, kill_at_slot_start: Option<String>) -> Vec<E
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (_ctl, ctl_rx) = watch::channel(Control::default());
     let (ftx, frx) = mpsc::unbounded_channel();
-    let opts = RunOptions { devnet: d, runtime: RuntimeKind::Inproc, slots: Some(slots), fast: true, params_dir: None };
-    let task = tokio::spawn(run_with_faults(opts, tx, ctl_rx, frx, CancellationToken::new()));
+    let opts = RunOptions {
+        devnet: d,
+        runtime: RuntimeKind::Inproc,
+        slots: Some(slots),
+        fast: true,
+        params_dir: None,
+    };
+    let task = tokio::spawn(run_with_faults(
+        opts,
+        tx,
+        ctl_rx,
+        frx,
+        CancellationToken::new(),
+    ));
     let mut events = Vec::new();
     let mut kill = kill_at_slot_start;
     while let Some(m) = rx.recv().await {
@@ -104,7 +123,11 @@ fn settled(events: &[Event], slot: u64) -> Settlement {
 }
 
 fn entries_of(s: &Settlement, who: Address) -> BTreeMap<String, (EntryKind, u64)> {
-    s.entries.iter().filter(|e| e.node == who).map(|e| (e.rule.clone(), (e.kind, e.applied))).collect()
+    s.entries
+        .iter()
+        .filter(|e| e.node == who)
+        .map(|e| (e.rule.clone(), (e.kind, e.applied)))
+        .collect()
 }
 
 fn warnings(events: &[Event]) -> Vec<(Address, WarningKind)> {
@@ -125,19 +148,32 @@ async fn tampered_proof_is_rejected_and_slashed_while_the_slot_finalizes() {
     let a = slot0(&d);
     let events = run(d, 1, None).await;
     let s = settled(&events, 0);
-    assert_eq!(s.outcome, Outcome::FinalizedT3, "redundancy covers the tampered partials");
+    assert_eq!(
+        s.outcome,
+        Outcome::FinalizedT3,
+        "redundancy covers the tampered partials"
+    );
     assert!(s.conservation_ok);
     // The selected corrupted prover's partials were included, judged invalid, slashed.
     let included_invalid = events.iter().any(|e| {
         matches!(e, Event::MessageIncluded { from, kind: MessageKind::Partials, accepted: false, verdict, .. }
             if *from == victim_slot_prover && !verdict.is_valid())
     });
-    assert!(included_invalid, "tampered partials included with an invalid verdict");
+    assert!(
+        included_invalid,
+        "tampered partials included with an invalid verdict"
+    );
     assert!(warnings(&events).contains(&(victim_slot_prover, WarningKind::InvalidProof)));
     let mine = entries_of(&s, victim_slot_prover);
-    assert_eq!(mine.get("SLASH_INVALID_PROOF"), Some(&(EntryKind::Slash, 100)));
+    assert_eq!(
+        mine.get("SLASH_INVALID_PROOF"),
+        Some(&(EntryKind::Slash, 100))
+    );
     let missed = a.assignments[&victim_slot_prover].len() as u64;
-    assert_eq!(mine.get("PENALTY_T2_PROVER"), Some(&(EntryKind::Penalty, 3 * missed)));
+    assert_eq!(
+        mine.get("PENALTY_T2_PROVER"),
+        Some(&(EntryKind::Penalty, 3 * missed))
+    );
     assert!(!mine.contains_key("REWARD_T2_PROVER"));
     // No honest node is slashed.
     for e in &s.entries {
@@ -162,10 +198,21 @@ async fn stolen_proof_is_rejected_and_slashed() {
         warnings(&events)
     );
     let mine = entries_of(&s, thief);
-    assert_eq!(mine.get("SLASH_INVALID_PROOF"), Some(&(EntryKind::Slash, 100)));
-    assert!(!mine.contains_key("REWARD_T2_PROVER"), "a thief earns nothing for T2");
+    assert_eq!(
+        mine.get("SLASH_INVALID_PROOF"),
+        Some(&(EntryKind::Slash, 100))
+    );
+    assert!(
+        !mine.contains_key("REWARD_T2_PROVER"),
+        "a thief earns nothing for T2"
+    );
     // The owners of the copied proofs are not slashed.
-    assert!(s.entries.iter().filter(|e| e.kind == EntryKind::Slash).all(|e| bad.contains(&e.node)));
+    assert!(
+        s.entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Slash)
+            .all(|e| bad.contains(&e.node))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -178,7 +225,12 @@ async fn prover_killed_mid_slot_is_covered_by_redundancy() {
     let (victim, name) = specs
         .iter()
         .filter(|s| s.role == Role::Prover && !s.corrupted)
-        .map(|s| (NodeKey::derive(7, s.role, s.index).address(), format!("prover-{}", s.index)))
+        .map(|s| {
+            (
+                NodeKey::derive(7, s.role, s.index).address(),
+                format!("prover-{}", s.index),
+            )
+        })
         .find(|(addr, _)| a.is_selected(addr) && a.aggregators[0] != *addr && !bad.contains(addr))
         .expect("an honest selected prover");
     let events = run(d, 1, Some(name)).await;
@@ -189,7 +241,14 @@ async fn prover_killed_mid_slot_is_covered_by_redundancy() {
     let n = a.assignments[&victim].len() as u64;
     // It committed in T1 (before it died) or was penalized for not committing; it
     // never delivered its partials.
-    assert_eq!(mine.get("PENALTY_T2_PROVER"), Some(&(EntryKind::Penalty, 3 * n)), "{mine:?}");
+    assert_eq!(
+        mine.get("PENALTY_T2_PROVER"),
+        Some(&(EntryKind::Penalty, 3 * n)),
+        "{mine:?}"
+    );
     assert!(!mine.contains_key("REWARD_T2_PROVER"));
-    assert!(s.entries.iter().all(|e| e.kind != EntryKind::Slash), "nobody is slashed for a crash");
+    assert!(
+        s.entries.iter().all(|e| e.kind != EntryKind::Slash),
+        "nobody is slashed for a crash"
+    );
 }

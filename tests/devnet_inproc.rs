@@ -23,13 +23,24 @@ fn patient(mut devnet: Devnet) -> Devnet {
     devnet
 }
 
-async fn run_devnet(devnet: Devnet, slots: u64) -> (Vec<Event>, Vec<dpgnet::orchestrator::SlotTiming>) {
+async fn run_devnet(
+    devnet: Devnet,
+    slots: u64,
+) -> (Vec<Event>, Vec<dpgnet::orchestrator::SlotTiming>) {
     let _serial = SERIAL.lock().await;
     let devnet = patient(devnet);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (_ctl_tx, ctl_rx) = watch::channel(Control::default());
-    let opts = RunOptions { devnet, runtime: RuntimeKind::Inproc, slots: Some(slots), fast: true, params_dir: None };
-    let timings = run(opts, tx, ctl_rx, CancellationToken::new()).await.expect("devnet runs");
+    let opts = RunOptions {
+        devnet,
+        runtime: RuntimeKind::Inproc,
+        slots: Some(slots),
+        fast: true,
+        params_dir: None,
+    };
+    let timings = run(opts, tx, ctl_rx, CancellationToken::new())
+        .await
+        .expect("devnet runs");
     let mut events = Vec::new();
     while let Ok(m) = rx.try_recv() {
         if let Msg::Engine(e) = m {
@@ -55,7 +66,13 @@ async fn default_devnet_finalizes_every_slot_with_real_proofs() {
     let s = settlements(&events);
     assert_eq!(s.len(), 2, "{events:#?}");
     for st in &s {
-        assert_eq!(st.outcome, Outcome::FinalizedT3, "slot {}: {:#?}", st.slot, st.entries);
+        assert_eq!(
+            st.outcome,
+            Outcome::FinalizedT3,
+            "slot {}: {:#?}",
+            st.slot,
+            st.entries
+        );
         assert!(st.conservation_ok);
         // 8 partial proofs + 1 link proof, all valid.
         assert_eq!(st.proofs_submitted, 9);
@@ -63,8 +80,17 @@ async fn default_devnet_finalizes_every_slot_with_real_proofs() {
     }
     assert_eq!(timings.len(), 2);
     for t in &timings {
-        assert!(t.proving_critical_path_s > 0.0 && t.wall_s >= t.proving_critical_path_s, "{t:?}");
-        eprintln!("slot {}: wall {:.3}s, proving critical path {:.3}s, ratio {:.3}", t.slot, t.wall_s, t.proving_critical_path_s, t.wall_s / t.proving_critical_path_s);
+        assert!(
+            t.proving_critical_path_s > 0.0 && t.wall_s >= t.proving_critical_path_s,
+            "{t:?}"
+        );
+        eprintln!(
+            "slot {}: wall {:.3}s, proving critical path {:.3}s, ratio {:.3}",
+            t.slot,
+            t.wall_s,
+            t.proving_critical_path_s,
+            t.wall_s / t.proving_critical_path_s
+        );
     }
 }
 
@@ -75,7 +101,13 @@ fn deltas(before: &[Account], after: &[Account]) -> BTreeMap<Address, (i64, i64)
         .iter()
         .map(|a| {
             let p = b[&a.address];
-            (a.address, (a.balance as i64 - p.balance as i64, a.stake as i64 - p.stake as i64))
+            (
+                a.address,
+                (
+                    a.balance as i64 - p.balance as i64,
+                    a.stake as i64 - p.stake as i64,
+                ),
+            )
         })
         .collect()
 }
@@ -112,7 +144,12 @@ async fn honest_slot_moves_balances_exactly_as_the_spec_table() {
     // The other selected provers: REWARD_T2_PROVER x 2 each, REWARD_PROVER_REUSED_T3
     // x 40 per reused partial (4 reused in all), PENALTY_PROVER_NOTREUSED_T3 = -1 per
     // partial not reused (2 in all, taken from stake).
-    let others: Vec<(i64, i64)> = set.selected.iter().filter(|p| **p != agg).map(|p| d[p]).collect();
+    let others: Vec<(i64, i64)> = set
+        .selected
+        .iter()
+        .filter(|p| **p != agg)
+        .map(|p| d[p])
+        .collect();
     assert_eq!(others.len(), 3);
     assert_eq!(others.iter().map(|x| x.0).sum::<i64>(), 3 * 20 + 4 * 40);
     assert_eq!(others.iter().map(|x| x.1).sum::<i64>(), -2);
@@ -152,9 +189,28 @@ async fn two_sub_block_sets_finalize_through_an_agg_proof() {
     assert_eq!(group.len(), 4);
     let s = &settlements(&events)[0];
     assert!(s.conservation_ok);
-    assert_eq!(s.outcome, Outcome::FinalizedT4, "sets finalize in T3, the AggProof follows in T4");
-    let agg_paid: Vec<_> = s.entries.iter().filter(|e| e.rule == "REWARD_AGG_PROOF_PROVER").collect();
+    assert_eq!(
+        s.outcome,
+        Outcome::FinalizedT4,
+        "sets finalize in T3, the AggProof follows in T4"
+    );
+    let agg_paid: Vec<_> = s
+        .entries
+        .iter()
+        .filter(|e| e.rule == "REWARD_AGG_PROOF_PROVER")
+        .collect();
     assert_eq!(agg_paid.len(), 4);
-    assert!(agg_paid.iter().all(|e| e.amount == 50 && group.contains(&e.node)));
-    assert_eq!(s.entries.iter().filter(|e| e.rule == "REWARD_AGG_PROOF_VALIDATOR").map(|e| e.amount).sum::<u64>(), 3);
+    assert!(
+        agg_paid
+            .iter()
+            .all(|e| e.amount == 50 && group.contains(&e.node))
+    );
+    assert_eq!(
+        s.entries
+            .iter()
+            .filter(|e| e.rule == "REWARD_AGG_PROOF_VALIDATOR")
+            .map(|e| e.amount)
+            .sum::<u64>(),
+        3
+    );
 }

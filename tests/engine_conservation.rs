@@ -395,9 +395,17 @@ fn run(
                             roots,
                             bloom: dpgnet::protocol::bloom_hash(&refs),
                             sets: refs,
-                            link_proof: alloy_primitives::Bytes::from(vec![rng.below(250) as u8 + 1; 8]),
+                            link_proof: alloy_primitives::Bytes::from(vec![
+                                rng.below(250) as u8 + 1;
+                                8
+                            ]),
                         });
-                        inc.push(Included { from, signature: alloy_primitives::Bytes::new(), msg, verdict });
+                        inc.push(Included {
+                            from,
+                            signature: alloy_primitives::Bytes::new(),
+                            msg,
+                            verdict,
+                        });
                     }
                 }
             }

@@ -561,15 +561,33 @@ fn gigagas_sets_get_disjoint_provers_and_settle_independently() {
     // (spec "Extension for Multiple Sub-blocks"): the slot goes on to T5.
     assert!(settlement(&ev).is_none());
     let group = h.engine.agg_group().to_vec();
-    assert_eq!(group.len(), 4, "the 4 provers no set selected (PROVERS_PER_AGGPROOF = 5)");
-    assert!(group.iter().all(|g| !a0.selected.contains(g) && !a1.selected.contains(g)));
+    assert_eq!(
+        group.len(),
+        4,
+        "the 4 provers no set selected (PROVERS_PER_AGGPROOF = 5)"
+    );
+    assert!(
+        group
+            .iter()
+            .all(|g| !a0.selected.contains(g) && !a1.selected.contains(g))
+    );
     assert_eq!(
         h.engine.expected_senders(),
-        group.iter().map(|g| (dpgnet::protocol::BLOCK_LEVEL, *g)).collect::<Vec<_>>()
+        group
+            .iter()
+            .map(|g| (dpgnet::protocol::BLOCK_LEVEL, *g))
+            .collect::<Vec<_>>()
     );
     let (roots, refs) = h.engine.agg_target().expect("every set finalized");
-    assert_eq!(roots, vec![h.set_roots(0)[0], h.set_roots(0)[4], h.set_roots(1)[4]]);
-    assert_eq!((refs[0].prover, refs[1].prover), (x0, y1), "who finalized each set");
+    assert_eq!(
+        roots,
+        vec![h.set_roots(0)[0], h.set_roots(0)[4], h.set_roots(1)[4]]
+    );
+    assert_eq!(
+        (refs[0].prover, refs[1].prover),
+        (x0, y1),
+        "who finalized each set"
+    );
     let agg = |from, bloom| Included {
         from,
         signature: alloy_primitives::Bytes::new(),
@@ -586,10 +604,17 @@ fn gigagas_sets_get_disjoint_provers_and_settle_independently() {
     // An outsider's and a wrong-bloom AggProof are rejected; the group's counts.
     let ev = h.apply(
         Phase::T5,
-        vec![agg(x0, good_bloom), agg(group[1], B256::ZERO), agg(group[0], good_bloom)],
+        vec![
+            agg(x0, good_bloom),
+            agg(group[1], B256::ZERO),
+            agg(group[0], good_bloom),
+        ],
     );
     let inc = inclusions(&ev);
-    assert_eq!(inc.iter().map(|i| i.1).collect::<Vec<_>>(), vec![false, false, true]);
+    assert_eq!(
+        inc.iter().map(|i| i.1).collect::<Vec<_>>(),
+        vec![false, false, true]
+    );
     let st = settlement(&ev).expect("the AggProof finalizes the block");
     assert_eq!(st.outcome, Outcome::FinalizedT5);
     // Proposer: T1 3 × 4, T2 3 × 16, T3 1, T4 1, REWARD_AGG_PROOF_VALIDATOR 3 = 65.

@@ -66,7 +66,12 @@ pub fn tamper(proof: &Bytes) -> Bytes {
 fn tamper_message(m: Message) -> Message {
     match m {
         Message::Partials(ps) => Message::Partials(
-            ps.into_iter().map(|p| PartialProof { proof: tamper(&p.proof), ..p }).collect(),
+            ps.into_iter()
+                .map(|p| PartialProof {
+                    proof: tamper(&p.proof),
+                    ..p
+                })
+                .collect(),
         ),
         Message::FullProof(mut f) => {
             f.proof = tamper(&f.proof);
@@ -113,8 +118,11 @@ impl AdversaryNode {
     /// # Errors
     /// An unparsable URL.
     pub fn set_validators(&self, validators: &[(Address, String)]) -> Result<(), String> {
-        let _ = self.validators.set(validators.iter().map(|v| v.0).collect());
-        self.submitter.connect(&validators.iter().map(|v| v.1.clone()).collect::<Vec<_>>())
+        let _ = self
+            .validators
+            .set(validators.iter().map(|v| v.0).collect());
+        self.submitter
+            .connect(&validators.iter().map(|v| v.1.clone()).collect::<Vec<_>>())
     }
 
     /// Kill the agent: it sends nothing from now on.
@@ -125,13 +133,19 @@ impl AdversaryNode {
     /// The current strategy.
     #[must_use]
     pub fn strategy(&self) -> Strategy {
-        *self.strategy.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .strategy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Switch strategy (takes effect at the next notice).
     pub fn set_strategy(&self, s: Strategy) {
         info!(target: "dpgnet::adversary", strategy = ?s, "strategy set");
-        *self.strategy.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = s;
+        *self
+            .strategy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = s;
     }
 
     /// The corrupted identities.
@@ -151,10 +165,14 @@ impl AdversaryNode {
     /// sub-block assigned to `core`, and resubmit its bytes under `core`'s key.
     async fn steal(&self, core: Arc<ProverCore>, notice: PhaseNotice) {
         let me = core.address();
-        let Some(client) = self.submitter.first_validator() else { return };
+        let Some(client) = self.submitter.first_validator() else {
+            return;
+        };
         let deadline = Instant::now() + self.steal_wait;
         for view in &notice.sets {
-            let Some(mine) = view.assignment.assignments.get(&me) else { continue };
+            let Some(mine) = view.assignment.assignments.get(&me) else {
+                continue;
+            };
             loop {
                 let pool: Vec<Signed<Message>> = client.mempool().await.unwrap_or_default();
                 let copied: Vec<PartialProof> = pool
@@ -193,9 +211,15 @@ impl AdversaryNode {
                     let n = notice.clone();
                     tokio::spawn(async move {
                         let c = core.clone();
-                        let msgs = tokio::task::spawn_blocking(move || c.proven_messages(&n)).await.unwrap_or_default();
+                        let msgs = tokio::task::spawn_blocking(move || c.proven_messages(&n))
+                            .await
+                            .unwrap_or_default();
                         for m in msgs {
-                            let m = if strategy == Strategy::InvalidProof { tamper_message(m) } else { m };
+                            let m = if strategy == Strategy::InvalidProof {
+                                tamper_message(m)
+                            } else {
+                                m
+                            };
                             me.sign_submit(&core, m).await;
                         }
                     });

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use alloy_primitives::{Address, B256};
-use dpgnet_circuits::{ChainKeys, ChainPublic, CircuitError, Fp, LinkKeys, LinkPublic, ParamsCache, native};
+use dpgnet_circuits::{
+    ChainKeys, ChainPublic, CircuitError, Fp, LinkKeys, LinkPublic, ParamsCache, native,
+};
 
 use crate::protocol::{Message, Verdict};
 
@@ -43,7 +45,11 @@ impl Circuits {
             partial: ChainKeys::new(t, cache)?,
             full: ChainKeys::new(n * t, cache)?,
             link: LinkKeys::new(n, cache)?,
-            set_link: if sets > 1 { Some(LinkKeys::new(sets, cache)?) } else { None },
+            set_link: if sets > 1 {
+                Some(LinkKeys::new(sets, cache)?)
+            } else {
+                None
+            },
         }))
     }
 
@@ -52,10 +58,19 @@ impl Circuits {
     /// partials. `set_roots` are the set's workload roots (the link proof's public
     /// chain). Commitments carry no proof and are always valid here.
     #[must_use]
-    pub fn verify_message(&self, from: Address, msg: &Message, set_roots: Option<&[B256]>) -> Verdict {
+    pub fn verify_message(
+        &self,
+        from: Address,
+        msg: &Message,
+        set_roots: Option<&[B256]>,
+    ) -> Verdict {
         let prover = address_fp(from);
         let chain_pub = |rin: &B256, rout: &B256| -> Option<ChainPublic> {
-            Some(ChainPublic { root_in: b256_fp(rin)?, root_out: b256_fp(rout)?, prover })
+            Some(ChainPublic {
+                root_in: b256_fp(rin)?,
+                root_out: b256_fp(rout)?,
+                prover,
+            })
         };
         let batch = |items: &[(&B256, &B256, &[u8])]| -> Result<(), String> {
             let mut publics = Vec::with_capacity(items.len());
@@ -76,31 +91,42 @@ impl Circuits {
                 if ps.is_empty() {
                     Err("no partial proofs".into())
                 } else {
-                    let items: Vec<_> =
-                        ps.iter().map(|p| (&p.root_in, &p.root_out, p.proof.as_ref())).collect();
+                    let items: Vec<_> = ps
+                        .iter()
+                        .map(|p| (&p.root_in, &p.root_out, p.proof.as_ref()))
+                        .collect();
                     batch(&items)
                 }
             }
             Message::FullProof(f) => match chain_pub(&f.root_in, &f.root_out) {
-                Some(public) => self.full.verify(&public, &f.proof).map_err(|e| format!("full proof: {e}")),
+                Some(public) => self
+                    .full
+                    .verify(&public, &f.proof)
+                    .map_err(|e| format!("full proof: {e}")),
                 None => Err("root is not a field element".into()),
             },
             Message::Aggregate(a) => {
-                let own: Vec<_> =
-                    a.own.iter().map(|p| (&p.root_in, &p.root_out, p.proof.as_ref())).collect();
+                let own: Vec<_> = a
+                    .own
+                    .iter()
+                    .map(|p| (&p.root_in, &p.root_out, p.proof.as_ref()))
+                    .collect();
                 let own_ok = if own.is_empty() { Ok(()) } else { batch(&own) };
                 own_ok.and_then(|()| {
                     let roots = set_roots.ok_or("unknown set roots")?;
-                    let public = link_public(roots, from, &a.bloom).ok_or("root is not a field element")?;
-                    self.link.verify(&public, &a.link_proof).map_err(|e| format!("link proof: {e}"))
+                    let public =
+                        link_public(roots, from, &a.bloom).ok_or("root is not a field element")?;
+                    self.link
+                        .verify(&public, &a.link_proof)
+                        .map_err(|e| format!("link proof: {e}"))
                 })
             }
             Message::AggProof(a) => match (&self.set_link, link_public(&a.roots, from, &a.bloom)) {
                 (None, _) => Err("this devnet has one sub-block set: no AggProof circuit".into()),
                 (_, None) => Err("root is not a field element".into()),
-                (Some(keys), Some(public)) => {
-                    keys.verify(&public, &a.link_proof).map_err(|e| format!("AggProof link proof: {e}"))
-                }
+                (Some(keys), Some(public)) => keys
+                    .verify(&public, &a.link_proof)
+                    .map_err(|e| format!("AggProof link proof: {e}")),
             },
         };
         match result {
@@ -115,7 +141,11 @@ impl Circuits {
 #[must_use]
 pub fn link_public(roots: &[B256], aggregator: Address, bloom: &B256) -> Option<LinkPublic> {
     let roots = roots.iter().map(b256_fp).collect::<Option<Vec<Fp>>>()?;
-    Some(LinkPublic { roots, aggregator: address_fp(aggregator), bloom: native::fp_from_uniform(&bloom.0) })
+    Some(LinkPublic {
+        roots,
+        aggregator: address_fp(aggregator),
+        bloom: native::fp_from_uniform(&bloom.0),
+    })
 }
 
 /// An address as a field element (160 bits always fit).

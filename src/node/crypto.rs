@@ -89,7 +89,10 @@ impl NodeKey {
     /// Sign a 32-byte digest; returns the 65-byte signature.
     #[must_use]
     pub fn sign_digest(&self, digest: &B256) -> Bytes {
-        let sig = self.signer.sign_hash_sync(digest).expect("local signing cannot fail");
+        let sig = self
+            .signer
+            .sign_hash_sync(digest)
+            .expect("local signing cannot fail");
         Bytes::copy_from_slice(&sig.as_bytes())
     }
 
@@ -120,7 +123,8 @@ fn envelope_digest<T: Serialize>(kind: &str, payload: &T) -> Result<B256, Crypto
 /// [`CryptoError::Malformed`].
 pub fn recover(digest: &B256, signature: &[u8]) -> Result<Address, CryptoError> {
     let sig = Signature::try_from(signature).map_err(|e| CryptoError::Malformed(e.to_string()))?;
-    sig.recover_address_from_prehash(digest).map_err(|e| CryptoError::Malformed(e.to_string()))
+    sig.recover_address_from_prehash(digest)
+        .map_err(|e| CryptoError::Malformed(e.to_string()))
 }
 
 /// A payload with its signer and secp256k1 signature.
@@ -159,7 +163,10 @@ impl<T: Serialize + DeserializeOwned> Signed<T> {
         }
         let recovered = recover(&self.digest()?, &self.signature)?;
         if recovered != self.signer {
-            return Err(CryptoError::WrongSigner { claimed: self.signer, recovered });
+            return Err(CryptoError::WrongSigner {
+                claimed: self.signer,
+                recovered,
+            });
         }
         Ok(recovered)
     }
@@ -174,8 +181,14 @@ mod tests {
         let a = NodeKey::derive(7, Role::Prover, 0);
         assert_eq!(a.address(), NodeKey::derive(7, Role::Prover, 0).address());
         assert_ne!(a.address(), NodeKey::derive(7, Role::Prover, 1).address());
-        assert_ne!(a.address(), NodeKey::derive(7, Role::Validator, 0).address());
-        assert_eq!(NodeKey::from_secret(&a.secret()).unwrap().address(), a.address());
+        assert_ne!(
+            a.address(),
+            NodeKey::derive(7, Role::Validator, 0).address()
+        );
+        assert_eq!(
+            NodeKey::from_secret(&a.secret()).unwrap().address(),
+            a.address()
+        );
     }
 
     #[test]
@@ -187,16 +200,25 @@ mod tests {
         // Forged: claims b but signed by a.
         let mut forged = s.clone();
         forged.signer = b.address();
-        assert!(matches!(forged.verify("message"), Err(CryptoError::WrongSigner { .. })));
+        assert!(matches!(
+            forged.verify("message"),
+            Err(CryptoError::WrongSigner { .. })
+        ));
         // Altered payload.
         let mut altered = s.clone();
         altered.payload = 43;
-        assert!(matches!(altered.verify("message"), Err(CryptoError::WrongSigner { .. })));
+        assert!(matches!(
+            altered.verify("message"),
+            Err(CryptoError::WrongSigner { .. })
+        ));
         // Another kind.
         assert!(s.verify("block").is_err());
         // Garbage signature.
         let mut junk = s;
         junk.signature = Bytes::from_static(&[1, 2, 3]);
-        assert!(matches!(junk.verify("message"), Err(CryptoError::Malformed(_))));
+        assert!(matches!(
+            junk.verify("message"),
+            Err(CryptoError::Malformed(_))
+        ));
     }
 }

@@ -18,13 +18,15 @@ use tracing::{debug, warn};
 
 use super::circuits::{Circuits, address_fp, b256_fp, fp_b256, link_public};
 use super::crypto::{NodeKey, Signed};
-use super::rpc::{PhaseNotice, ProofTiming, ProverApiServer, SetView, ValidatorApiClient, code, kind, rpc_err};
+use super::rpc::{
+    PhaseNotice, ProofTiming, ProverApiServer, SetView, ValidatorApiClient, code, kind, rpc_err,
+};
 use super::validator::earliest_phase;
 use super::workload::Workload;
 use crate::config::FullProofPhase;
 use crate::protocol::{
-    AggProof, Aggregation, Commitment, FullProof, Message, PartialProof, PartialRef, Phase, Slot, bloom_hash,
-    commitment_hash,
+    AggProof, Aggregation, Commitment, FullProof, Message, PartialProof, PartialRef, Phase, Slot,
+    bloom_hash, commitment_hash,
 };
 
 /// One prover identity's honest logic (used by prover nodes and, per corrupted
@@ -47,8 +49,19 @@ impl ProverCore {
     /// A prover identity. `full_proof` makes it a strong prover that submits a full
     /// proof in T1 or T2 when selected.
     #[must_use]
-    pub fn new(key: NodeKey, circuits: Arc<Circuits>, workload: Workload, full_proof: Option<FullProofPhase>) -> Self {
-        ProverCore { key, circuits, workload, full_proof, timings: Mutex::new(Vec::new()) }
+    pub fn new(
+        key: NodeKey,
+        circuits: Arc<Circuits>,
+        workload: Workload,
+        full_proof: Option<FullProofPhase>,
+    ) -> Self {
+        ProverCore {
+            key,
+            circuits,
+            workload,
+            full_proof,
+            timings: Mutex::new(Vec::new()),
+        }
     }
 
     /// The identity's address.
@@ -64,8 +77,16 @@ impl ProverCore {
     }
 
     fn record(&self, slot: Slot, phase: Phase, started: Instant) {
-        let t = ProofTiming { slot, phase, prover: self.address(), seconds: started.elapsed().as_secs_f64() };
-        self.timings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(t);
+        let t = ProofTiming {
+            slot,
+            phase,
+            prover: self.address(),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        self.timings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(t);
     }
 
     /// Proving timings recorded for `slot`.
@@ -84,18 +105,34 @@ impl ProverCore {
     #[must_use]
     pub fn commitment(&self, slot: Slot, view: &SetView) -> Option<Message> {
         let mine = view.assignment.assignments.get(&self.address())?;
-        let claims: Vec<(u32, B256, B256)> =
-            mine.iter().map(|&b| (b, view.roots[b as usize], view.roots[b as usize + 1])).collect();
+        let claims: Vec<(u32, B256, B256)> = mine
+            .iter()
+            .map(|&b| (b, view.roots[b as usize], view.roots[b as usize + 1]))
+            .collect();
         let hash = commitment_hash(self.address(), slot, view.assignment.set, &claims);
-        Some(Message::Commit(Commitment { slot, set: view.assignment.set, hash }))
+        Some(Message::Commit(Commitment {
+            slot,
+            set: view.assignment.set,
+            hash,
+        }))
     }
 
     /// Prove one sub-block (blocking; ~0.2 s at k = 9 on 2 cores).
-    fn prove_partial(&self, slot: Slot, block: u64, view: &SetView, sub_block: u32) -> Option<PartialProof> {
+    fn prove_partial(
+        &self,
+        slot: Slot,
+        block: u64,
+        view: &SetView,
+        sub_block: u32,
+    ) -> Option<PartialProof> {
         let set = view.assignment.set;
         let root_in = b256_fp(&view.roots[sub_block as usize])?;
         let txs = self.workload.txs(block, set, sub_block);
-        match self.circuits.partial.prove(root_in, &txs, address_fp(self.address())) {
+        match self
+            .circuits
+            .partial
+            .prove(root_in, &txs, address_fp(self.address()))
+        {
             Ok((root_out, proof)) => Some(PartialProof {
                 slot,
                 set,
@@ -116,19 +153,32 @@ impl ProverCore {
     pub fn prove_partials(&self, slot: Slot, block: u64, view: &SetView) -> Option<Message> {
         let mine = view.assignment.assignments.get(&self.address())?.clone();
         let started = Instant::now();
-        let ps: Vec<PartialProof> = mine.iter().filter_map(|&b| self.prove_partial(slot, block, view, b)).collect();
+        let ps: Vec<PartialProof> = mine
+            .iter()
+            .filter_map(|&b| self.prove_partial(slot, block, view, b))
+            .collect();
         self.record(slot, Phase::T2, started);
         (!ps.is_empty()).then_some(Message::Partials(ps))
     }
 
     /// Prove the whole set as one full proof (blocking; bigger circuit).
     #[must_use]
-    pub fn prove_full(&self, slot: Slot, block: u64, view: &SetView, phase: Phase) -> Option<Message> {
+    pub fn prove_full(
+        &self,
+        slot: Slot,
+        block: u64,
+        view: &SetView,
+        phase: Phase,
+    ) -> Option<Message> {
         let set = view.assignment.set;
         let started = Instant::now();
         let root_in = b256_fp(&view.roots[0])?;
         let txs = self.workload.set_txs(block, set);
-        let (root_out, proof) = self.circuits.full.prove(root_in, &txs, address_fp(self.address())).ok()?;
+        let (root_out, proof) = self
+            .circuits
+            .full
+            .prove(root_in, &txs, address_fp(self.address()))
+            .ok()?;
         self.record(slot, phase, started);
         Some(Message::FullProof(FullProof {
             slot,
@@ -144,7 +194,13 @@ impl ProverCore {
     /// them REWARD_PROVER_REUSED), else its own accepted partial, else prove it
     /// inline; then the BloomHash and the link proof.
     #[must_use]
-    pub fn aggregate(&self, slot: Slot, block: u64, view: &SetView, phase: Phase) -> Option<Message> {
+    pub fn aggregate(
+        &self,
+        slot: Slot,
+        block: u64,
+        view: &SetView,
+        phase: Phase,
+    ) -> Option<Message> {
         let me = self.address();
         let started = Instant::now();
         let n = view.roots.len() - 1;
@@ -152,7 +208,10 @@ impl ProverCore {
         let mut own = Vec::new();
         for sb in 0..n as u32 {
             let pick = |mine: bool| -> Option<PartialRef> {
-                view.accepted.iter().map(|(r, _, _)| *r).find(|r| r.sub_block == sb && (r.prover == me) == mine)
+                view.accepted
+                    .iter()
+                    .map(|(r, _, _)| *r)
+                    .find(|r| r.sub_block == sb && (r.prover == me) == mine)
             };
             if let Some(r) = pick(false).or_else(|| pick(true)) {
                 reused.push(r);
@@ -185,7 +244,13 @@ impl ProverCore {
         let public = link_public(&roots, self.address(), &bloom)?;
         let link_proof = keys.prove(&public).ok()?;
         self.record(notice.slot, notice.phase, started);
-        Some(Message::AggProof(AggProof { slot: notice.slot, roots, sets, bloom, link_proof: Bytes::from(link_proof) }))
+        Some(Message::AggProof(AggProof {
+            slot: notice.slot,
+            roots,
+            sets,
+            bloom,
+            link_proof: Bytes::from(link_proof),
+        }))
     }
 
     /// The messages this identity sends at once for a notice, without proving:
@@ -218,8 +283,12 @@ impl ProverCore {
             let selected = view.assignment.is_selected(&me);
             match notice.phase {
                 Phase::T1 if selected => match self.full_proof {
-                    Some(FullProofPhase::T1) => out.extend(self.prove_full(notice.slot, notice.block, view, Phase::T1)),
-                    Some(FullProofPhase::T2) => out.extend(self.prove_full(notice.slot, notice.block, view, Phase::T2)),
+                    Some(FullProofPhase::T1) => {
+                        out.extend(self.prove_full(notice.slot, notice.block, view, Phase::T1))
+                    }
+                    Some(FullProofPhase::T2) => {
+                        out.extend(self.prove_full(notice.slot, notice.block, view, Phase::T2))
+                    }
                     None => out.extend(self.prove_partials(notice.slot, notice.block, view)),
                 },
                 p if p.is_aggregation() && view.assignment.aggregators[p.index() - 3] == me => {
@@ -250,7 +319,12 @@ impl std::fmt::Debug for Submitter {
 
 impl Default for Submitter {
     fn default() -> Self {
-        Submitter { alive: std::sync::atomic::AtomicBool::new(true), validators: OnceLock::new(), held: Mutex::new(HashMap::new()), open: Mutex::new(HashSet::new()) }
+        Submitter {
+            alive: std::sync::atomic::AtomicBool::new(true),
+            validators: OnceLock::new(),
+            held: Mutex::new(HashMap::new()),
+            open: Mutex::new(HashSet::new()),
+        }
     }
 }
 
@@ -276,16 +350,23 @@ impl Submitter {
     /// Record that `phase` of `slot` is open and release held messages.
     pub async fn phase_opened(&self, slot: Slot, phase: Phase) {
         let release: Vec<Signed<Message>> = {
-            let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut open = self
+                .open
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             open.retain(|(s, _)| *s + 2 >= slot);
             for p in Phase::ALL.iter().filter(|p| **p <= phase) {
                 open.insert((slot, *p));
             }
-            let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut held = self
+                .held
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             held.retain(|s, _| *s + 2 >= slot);
             let mine = held.entry(slot).or_default();
-            let (now, later): (Vec<_>, Vec<_>) =
-                mine.drain(..).partition(|m| earliest_phase(&m.payload) <= phase);
+            let (now, later): (Vec<_>, Vec<_>) = mine
+                .drain(..)
+                .partition(|m| earliest_phase(&m.payload) <= phase);
             *mine = later;
             now
         };
@@ -298,13 +379,21 @@ impl Submitter {
     pub async fn submit(&self, msg: Signed<Message>) {
         let slot = msg.payload.slot();
         let ready = {
-            let open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let open = self
+                .open
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             open.contains(&(slot, earliest_phase(&msg.payload)))
         };
         if ready {
             self.send(msg).await;
         } else {
-            self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(slot).or_default().push(msg);
+            self.held
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(slot)
+                .or_default()
+                .push(msg);
         }
     }
 
@@ -330,7 +419,9 @@ impl Submitter {
         if !self.is_alive() {
             return;
         }
-        let Some(vs) = self.validators.get() else { return };
+        let Some(vs) = self.validators.get() else {
+            return;
+        };
         for r in join_all(vs.iter().map(|c| c.submit(msg.clone()))).await {
             if let Err(e) = r {
                 debug!(target: "dpgnet::prover", error = %e, "submission refused");
@@ -343,10 +434,18 @@ impl Submitter {
 ///
 /// # Errors
 /// A JSON-RPC error when the notice is forged or not from a validator.
-pub fn check_notice(notice: &Signed<PhaseNotice>, validators: &[Address]) -> Result<(), jsonrpsee::types::ErrorObjectOwned> {
-    let signer = notice.verify(kind::NOTICE).map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
+pub fn check_notice(
+    notice: &Signed<PhaseNotice>,
+    validators: &[Address],
+) -> Result<(), jsonrpsee::types::ErrorObjectOwned> {
+    let signer = notice
+        .verify(kind::NOTICE)
+        .map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
     if !validators.contains(&signer) {
-        return Err(rpc_err(code::BAD_SIGNATURE, format!("notice signed by {signer}, not a validator")));
+        return Err(rpc_err(
+            code::BAD_SIGNATURE,
+            format!("notice signed by {signer}, not a validator"),
+        ));
     }
     Ok(())
 }
@@ -363,7 +462,11 @@ impl ProverNode {
     /// A prover node for one identity.
     #[must_use]
     pub fn new(core: ProverCore) -> Self {
-        ProverNode { core: Arc::new(core), submitter: Arc::new(Submitter::default()), validators: Arc::new(OnceLock::new()) }
+        ProverNode {
+            core: Arc::new(core),
+            submitter: Arc::new(Submitter::default()),
+            validators: Arc::new(OnceLock::new()),
+        }
     }
 
     /// The prover's address.
@@ -377,8 +480,11 @@ impl ProverNode {
     /// # Errors
     /// An unparsable URL.
     pub fn set_validators(&self, validators: &[(Address, String)]) -> Result<(), String> {
-        let _ = self.validators.set(validators.iter().map(|v| v.0).collect());
-        self.submitter.connect(&validators.iter().map(|v| v.1.clone()).collect::<Vec<_>>())
+        let _ = self
+            .validators
+            .set(validators.iter().map(|v| v.0).collect());
+        self.submitter
+            .connect(&validators.iter().map(|v| v.1.clone()).collect::<Vec<_>>())
     }
 
     /// Kill the node: it answers no notice and sends nothing from now on, even
@@ -404,7 +510,9 @@ impl ProverApiServer for ProverNode {
         }
         tokio::spawn(async move {
             let c = core.clone();
-            let msgs = tokio::task::spawn_blocking(move || c.proven_messages(&n)).await.unwrap_or_default();
+            let msgs = tokio::task::spawn_blocking(move || c.proven_messages(&n))
+                .await
+                .unwrap_or_default();
             for m in msgs {
                 match core.key().sign(kind::MESSAGE, m) {
                     Ok(s) => submitter.submit(s).await,

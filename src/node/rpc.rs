@@ -13,7 +13,9 @@ use jsonrpsee::types::ErrorObjectOwned;
 use serde::{Deserialize, Serialize};
 
 use super::crypto::Signed;
-use crate::protocol::{Event, Message, Outcome, PartialRef, Phase, PhaseBlock, SetAssignment, Slot};
+use crate::protocol::{
+    Event, Message, Outcome, PartialRef, Phase, PhaseBlock, SetAssignment, Slot,
+};
 
 /// Signed payload kinds (domain separation of signatures).
 pub mod kind {

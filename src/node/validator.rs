@@ -108,7 +108,13 @@ impl ValidatorNode {
     /// A validator with its key, an engine replica at genesis, the circuit keys,
     /// the workload generator and the phase windows (seconds).
     #[must_use]
-    pub fn new(key: NodeKey, engine: Engine, circuits: Arc<Circuits>, workload: Workload, windows: PhaseWindows) -> Self {
+    pub fn new(
+        key: NodeKey,
+        engine: Engine,
+        circuits: Arc<Circuits>,
+        workload: Workload,
+        windows: PhaseWindows,
+    ) -> Self {
         let mut state = State {
             engine,
             events: Vec::new(),
@@ -149,13 +155,20 @@ impl ValidatorNode {
             .filter(|(a, _)| *a != me)
             .map(|(a, u)| client(u).map(|c| (*a, c)))
             .collect::<Result<Vec<_>, _>>()?;
-        let provers = topo.provers.iter().map(|u| client(u)).collect::<Result<Vec<_>, _>>()?;
+        let provers = topo
+            .provers
+            .iter()
+            .map(|u| client(u))
+            .collect::<Result<Vec<_>, _>>()?;
         let _ = self.inner.topology.set((topo, peers, provers));
         Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.inner.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn n_validators(&self) -> usize {
@@ -168,11 +181,19 @@ impl ValidatorNode {
     }
 
     /// Verify a pooled message's proofs off the async threads and store the verdict.
-    async fn verify_pooled(&self, digest: B256, from: Address, msg: Message, roots: Option<Vec<B256>>) -> Verdict {
+    async fn verify_pooled(
+        &self,
+        digest: B256,
+        from: Address,
+        msg: Message,
+        roots: Option<Vec<B256>>,
+    ) -> Verdict {
         let circuits = self.inner.circuits.clone();
-        let verdict = tokio::task::spawn_blocking(move || circuits.verify_message(from, &msg, roots.as_deref()))
-            .await
-            .unwrap_or_else(|e| Verdict::Invalid(format!("verifier crashed: {e}")));
+        let verdict = tokio::task::spawn_blocking(move || {
+            circuits.verify_message(from, &msg, roots.as_deref())
+        })
+        .await
+        .unwrap_or_else(|e| Verdict::Invalid(format!("verifier crashed: {e}")));
         let mut st = self.lock();
         st.verdicts.insert(digest, verdict.clone());
         if let Some(p) = st.mempool.iter_mut().find(|p| p.digest == digest) {
@@ -195,22 +216,37 @@ impl ValidatorNode {
         }
     }
 
-    fn begin_slot_local(&self, start: &Signed<SlotStart>) -> Result<(), jsonrpsee::types::ErrorObjectOwned> {
-        let signer = start.verify(kind::SLOT_START).map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
+    fn begin_slot_local(
+        &self,
+        start: &Signed<SlotStart>,
+    ) -> Result<(), jsonrpsee::types::ErrorObjectOwned> {
+        let signer = start
+            .verify(kind::SLOT_START)
+            .map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
         let mut st = self.lock();
         let slot = start.payload.slot;
         let expected = st.engine.proposer_for(slot);
         if signer != expected {
-            return Err(rpc_err(code::NOT_NOW, format!("slot {slot} is proposed by {expected}, not {signer}")));
+            return Err(rpc_err(
+                code::NOT_NOW,
+                format!("slot {slot} is proposed by {expected}, not {signer}"),
+            ));
         }
         let revealer = recover(&reveal_digest(slot), &start.payload.reveal)
             .map_err(|e| rpc_err(code::BAD_SIGNATURE, format!("RANDAO reveal: {e}")))?;
         if revealer != signer {
-            return Err(rpc_err(code::BAD_SIGNATURE, "RANDAO reveal not signed by the proposer"));
+            return Err(rpc_err(
+                code::BAD_SIGNATURE,
+                "RANDAO reveal not signed by the proposer",
+            ));
         }
         let roots = self.inner.workload.roots(st.engine.next_block());
         st.engine
-            .begin_slot(SlotInput { slot, reveal: start.payload.reveal.clone(), roots })
+            .begin_slot(SlotInput {
+                slot,
+                reveal: start.payload.reveal.clone(),
+                roots,
+            })
             .map_err(|e| rpc_err(code::NOT_NOW, e.to_string()))?;
         st.mempool.retain(|p| p.msg.payload.slot() >= slot);
         st.clock = Some((Phase::T1, Instant::now(), self.inner.windows.t1));
@@ -227,9 +263,17 @@ impl ValidatorNode {
             return Ok(()); // already applied (idempotent commit)
         }
         st.engine.apply_block(block).map_err(|e| e.to_string())?;
-        let included: HashSet<Vec<u8>> = block.included.iter().map(|i| i.signature.to_vec()).collect();
-        st.mempool.retain(|p| !included.contains(p.msg.signature.as_ref()));
-        st.clock = st.engine.current().map(|(_, ph)| (ph, Instant::now(), self.inner.windows.get(ph.index())));
+        let included: HashSet<Vec<u8>> = block
+            .included
+            .iter()
+            .map(|i| i.signature.to_vec())
+            .collect();
+        st.mempool
+            .retain(|p| !included.contains(p.msg.signature.as_ref()));
+        st.clock = st
+            .engine
+            .current()
+            .map(|(_, ph)| (ph, Instant::now(), self.inner.windows.get(ph.index())));
         st.pump();
         Ok(())
     }
@@ -248,7 +292,11 @@ impl ValidatorNode {
             });
             set += 1;
         }
-        let agg_target = if st.engine.agg_done().is_none() { st.engine.agg_target() } else { None };
+        let agg_target = if st.engine.agg_done().is_none() {
+            st.engine.agg_target()
+        } else {
+            None
+        };
         Some(PhaseNotice {
             slot,
             block: st.engine.next_block(),
@@ -263,7 +311,9 @@ impl ValidatorNode {
     /// eligible in this phase is pooled (fast mode closes the phase then).
     fn expected_in(&self) -> bool {
         let st = self.lock();
-        let Some((slot, phase)) = st.engine.current() else { return true };
+        let Some((slot, phase)) = st.engine.current() else {
+            return true;
+        };
         let expected = st.engine.expected_senders();
         expected.iter().all(|(set, who)| {
             st.mempool.iter().any(|p| {
@@ -273,8 +323,12 @@ impl ValidatorNode {
                     && p.verdict.is_some()
                     && earliest_phase(&p.msg.payload) <= phase
                     && (phase < Phase::T3
-                        || matches!(p.msg.payload, Message::Aggregate(_) | Message::FullProof(_) | Message::AggProof(_)))
-                    && (*set != crate::protocol::BLOCK_LEVEL || matches!(p.msg.payload, Message::AggProof(_)))
+                        || matches!(
+                            p.msg.payload,
+                            Message::Aggregate(_) | Message::FullProof(_) | Message::AggProof(_)
+                        ))
+                    && (*set != crate::protocol::BLOCK_LEVEL
+                        || matches!(p.msg.payload, Message::AggProof(_)))
             })
         })
     }
@@ -292,24 +346,47 @@ impl ValidatorNode {
         for p in pending {
             let verdict = match p.verdict {
                 Some(v) => v,
-                None => self.verdict_of(p.digest, p.msg.signer, &p.msg.payload).await,
+                None => {
+                    self.verdict_of(p.digest, p.msg.signer, &p.msg.payload)
+                        .await
+                }
             };
-            included.push(Included { from: p.msg.signer, signature: p.msg.signature, msg: p.msg.payload, verdict });
+            included.push(Included {
+                from: p.msg.signer,
+                signature: p.msg.signature,
+                msg: p.msg.payload,
+                verdict,
+            });
         }
-        PhaseBlock { slot, phase, proposer: self.address(), included }
+        PhaseBlock {
+            slot,
+            phase,
+            proposer: self.address(),
+            included,
+        }
     }
 
     fn peers(&self) -> Vec<(Address, HttpClient)> {
-        self.inner.topology.get().map(|t| t.1.clone()).unwrap_or_default()
+        self.inner
+            .topology
+            .get()
+            .map(|t| t.1.clone())
+            .unwrap_or_default()
     }
 
     fn prover_clients(&self) -> Vec<HttpClient> {
-        self.inner.topology.get().map(|t| t.2.clone()).unwrap_or_default()
+        self.inner
+            .topology
+            .get()
+            .map(|t| t.2.clone())
+            .unwrap_or_default()
     }
 
     fn broadcast_notice(&self) {
         let Some(notice) = self.notice() else { return };
-        let Ok(signed) = self.inner.key.sign(kind::NOTICE, notice) else { return };
+        let Ok(signed) = self.inner.key.sign(kind::NOTICE, notice) else {
+            return;
+        };
         for c in self.prover_clients() {
             let s = signed.clone();
             tokio::spawn(async move {
@@ -331,7 +408,9 @@ impl ValidatorNode {
             if now >= deadline {
                 return;
             }
-            let _ = tokio::time::timeout((deadline - now).min(Duration::from_millis(250)), notified).await;
+            let _ =
+                tokio::time::timeout((deadline - now).min(Duration::from_millis(250)), notified)
+                    .await;
         }
     }
 
@@ -340,22 +419,36 @@ impl ValidatorNode {
     async fn finalize_phase(&self, block: PhaseBlock) -> Result<(), String> {
         let mut block = block;
         for attempt in 0..2 {
-            let signed = self.inner.key.sign(kind::BLOCK, block.clone()).map_err(|e| e.to_string())?;
+            let signed = self
+                .inner
+                .key
+                .sign(kind::BLOCK, block.clone())
+                .map_err(|e| e.to_string())?;
             let digest = signed.digest().map_err(|e| e.to_string())?;
             let peers = self.peers();
             let answers = join_all(peers.iter().map(|(_, c)| c.propose(signed.clone()))).await;
             let mut atts = vec![self.attest(&signed, digest)?];
             for (i, a) in answers.into_iter().enumerate() {
                 match a {
-                    Ok(att) if att.payload.block_hash == digest && att.verify(kind::ATTESTATION) == Ok(peers[i].0) => {
+                    Ok(att)
+                        if att.payload.block_hash == digest
+                            && att.verify(kind::ATTESTATION) == Ok(peers[i].0) =>
+                    {
                         atts.push(att);
                     }
-                    Ok(_) => warn!(target: "dpgnet::validator", peer = %peers[i].0, "bad attestation"),
-                    Err(e) => warn!(target: "dpgnet::validator", peer = %peers[i].0, error = %e, "no attestation"),
+                    Ok(_) => {
+                        warn!(target: "dpgnet::validator", peer = %peers[i].0, "bad attestation")
+                    }
+                    Err(e) => {
+                        warn!(target: "dpgnet::validator", peer = %peers[i].0, error = %e, "no attestation")
+                    }
                 }
             }
             if atts.len() >= self.quorum() {
-                let req = CommitRequest { block: signed, attestations: atts };
+                let req = CommitRequest {
+                    block: signed,
+                    attestations: atts,
+                };
                 let _ = join_all(peers.iter().map(|(_, c)| c.commit(req.clone()))).await;
                 return self.apply_local(&block);
             }
@@ -365,10 +458,21 @@ impl ValidatorNode {
         Err("no quorum even for an empty block".into())
     }
 
-    fn attest(&self, block: &Signed<crate::protocol::PhaseBlock>, digest: B256) -> Result<Signed<Attestation>, String> {
+    fn attest(
+        &self,
+        block: &Signed<crate::protocol::PhaseBlock>,
+        digest: B256,
+    ) -> Result<Signed<Attestation>, String> {
         self.inner
             .key
-            .sign(kind::ATTESTATION, Attestation { slot: block.payload.slot, phase: block.payload.phase, block_hash: digest })
+            .sign(
+                kind::ATTESTATION,
+                Attestation {
+                    slot: block.payload.slot,
+                    phase: block.payload.phase,
+                    block_hash: digest,
+                },
+            )
             .map_err(|e| e.to_string())
     }
 
@@ -382,20 +486,37 @@ impl ValidatorNode {
 #[async_trait]
 impl ValidatorApiServer for ValidatorNode {
     async fn submit(&self, msg: Signed<Message>) -> RpcResult<B256> {
-        let from = msg.verify(kind::MESSAGE).map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
-        let digest = msg.digest().map_err(|e| rpc_err(code::INTERNAL, e.to_string()))?;
+        let from = msg
+            .verify(kind::MESSAGE)
+            .map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
+        let digest = msg
+            .digest()
+            .map_err(|e| rpc_err(code::INTERNAL, e.to_string()))?;
         let roots = {
             let mut st = self.lock();
             if !st.seen.insert(digest) {
-                return Err(rpc_err(code::REPLAY, "replayed message: this exact signed message was already received"));
+                return Err(rpc_err(
+                    code::REPLAY,
+                    "replayed message: this exact signed message was already received",
+                ));
             }
             let last = st.engine.current().map(|(s, _)| s);
             if let Some(cur) = last {
                 if msg.payload.slot() < cur {
-                    return Err(rpc_err(code::NOT_NOW, format!("message for slot {} but slot {cur} is open", msg.payload.slot())));
+                    return Err(rpc_err(
+                        code::NOT_NOW,
+                        format!(
+                            "message for slot {} but slot {cur} is open",
+                            msg.payload.slot()
+                        ),
+                    ));
                 }
             }
-            st.mempool.push(Pooled { digest, msg: msg.clone(), verdict: None });
+            st.mempool.push(Pooled {
+                digest,
+                msg: msg.clone(),
+                verdict: None,
+            });
             st.roots_for(&msg.payload)
         };
         debug!(target: "dpgnet::validator", from = %from, kind = ?msg.payload.kind(), "message pooled");
@@ -411,37 +532,76 @@ impl ValidatorApiServer for ValidatorNode {
     }
 
     async fn propose(&self, block: Signed<PhaseBlock>) -> RpcResult<Signed<Attestation>> {
-        let signer = block.verify(kind::BLOCK).map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
+        let signer = block
+            .verify(kind::BLOCK)
+            .map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
         {
             let st = self.lock();
             if st.engine.current() != Some((block.payload.slot, block.payload.phase)) {
-                return Err(rpc_err(code::NOT_NOW, "block is not for the open slot and phase"));
+                return Err(rpc_err(
+                    code::NOT_NOW,
+                    "block is not for the open slot and phase",
+                ));
             }
             if st.engine.current_proposer() != Some(signer) {
-                return Err(rpc_err(code::NOT_NOW, format!("{signer} is not this slot's proposer")));
+                return Err(rpc_err(
+                    code::NOT_NOW,
+                    format!("{signer} is not this slot's proposer"),
+                ));
             }
         }
         for inc in &block.payload.included {
-            let env = Signed { kind: kind::MESSAGE.to_string(), signer: inc.from, signature: inc.signature.clone(), payload: inc.msg.clone() };
+            let env = Signed {
+                kind: kind::MESSAGE.to_string(),
+                signer: inc.from,
+                signature: inc.signature.clone(),
+                payload: inc.msg.clone(),
+            };
             if env.verify(kind::MESSAGE).is_err() {
-                return Err(rpc_err(code::BAD_SIGNATURE, format!("included message from {} has a bad signature", inc.from)));
+                return Err(rpc_err(
+                    code::BAD_SIGNATURE,
+                    format!("included message from {} has a bad signature", inc.from),
+                ));
             }
-            let digest = env.digest().map_err(|e| rpc_err(code::INTERNAL, e.to_string()))?;
+            let digest = env
+                .digest()
+                .map_err(|e| rpc_err(code::INTERNAL, e.to_string()))?;
             let mine = self.verdict_of(digest, inc.from, &inc.msg).await;
             if mine.is_valid() != inc.verdict.is_valid() {
-                return Err(rpc_err(code::DISAGREE, format!("verdict on {}'s {:?} disagrees: mine is {:?}", inc.from, inc.msg.kind(), mine)));
+                return Err(rpc_err(
+                    code::DISAGREE,
+                    format!(
+                        "verdict on {}'s {:?} disagrees: mine is {:?}",
+                        inc.from,
+                        inc.msg.kind(),
+                        mine
+                    ),
+                ));
             }
         }
-        let digest = block.digest().map_err(|e| rpc_err(code::INTERNAL, e.to_string()))?;
-        self.attest(&block, digest).map_err(|e| rpc_err(code::INTERNAL, e))
+        let digest = block
+            .digest()
+            .map_err(|e| rpc_err(code::INTERNAL, e.to_string()))?;
+        self.attest(&block, digest)
+            .map_err(|e| rpc_err(code::INTERNAL, e))
     }
 
     async fn commit(&self, req: CommitRequest) -> RpcResult<()> {
-        let signer = req.block.verify(kind::BLOCK).map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
-        let digest = req.block.digest().map_err(|e| rpc_err(code::INTERNAL, e.to_string()))?;
-        let validators: HashSet<Address> = self.lock().engine.validators().iter().copied().collect();
+        let signer = req
+            .block
+            .verify(kind::BLOCK)
+            .map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
+        let digest = req
+            .block
+            .digest()
+            .map_err(|e| rpc_err(code::INTERNAL, e.to_string()))?;
+        let validators: HashSet<Address> =
+            self.lock().engine.validators().iter().copied().collect();
         if !validators.contains(&signer) {
-            return Err(rpc_err(code::BAD_SIGNATURE, "block not signed by a validator"));
+            return Err(rpc_err(
+                code::BAD_SIGNATURE,
+                "block not signed by a validator",
+            ));
         }
         let mut voters = HashSet::new();
         for a in &req.attestations {
@@ -452,9 +612,13 @@ impl ValidatorApiServer for ValidatorNode {
             }
         }
         if voters.len() < self.quorum() {
-            return Err(rpc_err(code::NOT_NOW, format!("{} attestations, {} needed", voters.len(), self.quorum())));
+            return Err(rpc_err(
+                code::NOT_NOW,
+                format!("{} attestations, {} needed", voters.len(), self.quorum()),
+            ));
         }
-        self.apply_local(&req.block.payload).map_err(|e| rpc_err(code::INTERNAL, e))
+        self.apply_local(&req.block.payload)
+            .map_err(|e| rpc_err(code::INTERNAL, e))
     }
 
     async fn drive_slot(&self, slot: u64, fast: bool) -> RpcResult<DriveResult> {
@@ -467,19 +631,28 @@ impl ValidatorApiServer for ValidatorNode {
             .map_err(|e| rpc_err(code::INTERNAL, e.to_string()))?;
         self.begin_slot_local(&start)?;
         let peers = self.peers();
-        for (i, r) in join_all(peers.iter().map(|(_, c)| c.begin_slot(start.clone()))).await.into_iter().enumerate() {
+        for (i, r) in join_all(peers.iter().map(|(_, c)| c.begin_slot(start.clone())))
+            .await
+            .into_iter()
+            .enumerate()
+        {
             if let Err(e) = r {
                 warn!(target: "dpgnet::validator", peer = %peers[i].0, error = %e, "peer did not begin the slot");
             }
         }
         info!(target: "dpgnet::validator", slot, "slot started");
         loop {
-            let Some((s, phase)) = self.lock().engine.current() else { break };
+            let Some((s, phase)) = self.lock().engine.current() else {
+                break;
+            };
             debug_assert_eq!(s, slot);
             self.broadcast_notice();
-            self.wait_phase(fast, self.inner.windows.get(phase.index())).await;
+            self.wait_phase(fast, self.inner.windows.get(phase.index()))
+                .await;
             let block = self.build_block(slot, phase).await;
-            self.finalize_phase(block).await.map_err(|e| rpc_err(code::INTERNAL, e))?;
+            self.finalize_phase(block)
+                .await
+                .map_err(|e| rpc_err(code::INTERNAL, e))?;
             if self.lock().engine.slot_done() {
                 break;
             }
@@ -496,21 +669,40 @@ impl ValidatorApiServer for ValidatorNode {
             .unwrap_or(Outcome::LivenessFault);
         // Tell provers the slot is over (the notice of a settled slot has no phase
         // open; provers drop state for older slots on the next notice).
-        Ok(DriveResult { slot, outcome, wall_s: started.elapsed().as_secs_f64() })
+        Ok(DriveResult {
+            slot,
+            outcome,
+            wall_s: started.elapsed().as_secs_f64(),
+        })
     }
 
     async fn events(&self, cursor: u64) -> RpcResult<EventsPage> {
         let st = self.lock();
         let from = (cursor as usize).min(st.events.len());
         let to = (from + 500).min(st.events.len());
-        Ok(EventsPage { events: st.events[from..to].to_vec(), next: to as u64 })
+        Ok(EventsPage {
+            events: st.events[from..to].to_vec(),
+            next: to as u64,
+        })
     }
 
     async fn status(&self) -> RpcResult<ValidatorStatus> {
         let st = self.lock();
-        let (slot, phase) = st.engine.current().map_or((None, None), |(s, p)| (Some(s), Some(p)));
-        let (elapsed, window) = st.clock.map_or((0.0, 0.0), |(_, t, w)| (t.elapsed().as_secs_f64(), w));
-        Ok(ValidatorStatus { address: self.address(), slot, phase, phase_elapsed_s: elapsed, phase_window_s: window, mempool: st.mempool.len() })
+        let (slot, phase) = st
+            .engine
+            .current()
+            .map_or((None, None), |(s, p)| (Some(s), Some(p)));
+        let (elapsed, window) = st
+            .clock
+            .map_or((0.0, 0.0), |(_, t, w)| (t.elapsed().as_secs_f64(), w));
+        Ok(ValidatorStatus {
+            address: self.address(),
+            slot,
+            phase,
+            phase_elapsed_s: elapsed,
+            phase_window_s: window,
+            mempool: st.mempool.len(),
+        })
     }
 
     async fn mempool(&self) -> RpcResult<Vec<Signed<Message>>> {

@@ -37,7 +37,12 @@ impl Workload {
     #[must_use]
     pub fn txs(&self, block: u64, set: u32, sub_block: u32) -> Vec<Fp> {
         (0..self.txs_per_sub_block)
-            .map(|i| self.fp(b"dpgnet/tx", &[block, u64::from(set), u64::from(sub_block), u64::from(i)]))
+            .map(|i| {
+                self.fp(
+                    b"dpgnet/tx",
+                    &[block, u64::from(set), u64::from(sub_block), u64::from(i)],
+                )
+            })
             .collect()
     }
 
@@ -45,7 +50,9 @@ impl Workload {
     /// (the full proof's witness).
     #[must_use]
     pub fn set_txs(&self, block: u64, set: u32) -> Vec<Fp> {
-        (0..self.num_partial_proofs).flat_map(|sb| self.txs(block, set, sb)).collect()
+        (0..self.num_partial_proofs)
+            .flat_map(|sb| self.txs(block, set, sb))
+            .collect()
     }
 
     /// The state roots of block `block`: per set, `num_partial_proofs + 1` roots;
@@ -73,7 +80,12 @@ mod tests {
 
     #[test]
     fn roots_chain_and_depend_on_block() {
-        let w = Workload { seed: 7, num_partial_proofs: 4, txs_per_sub_block: 8, num_sets: 2 };
+        let w = Workload {
+            seed: 7,
+            num_partial_proofs: 4,
+            txs_per_sub_block: 8,
+            num_sets: 2,
+        };
         let r = w.roots(3);
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].len(), 5);

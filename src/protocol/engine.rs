@@ -185,7 +185,10 @@ impl SetState {
     /// The accepted valid partial proofs of this set: (reference, root_in, root_out).
     #[must_use]
     pub fn accepted_partials(&self) -> Vec<(PartialRef, B256, B256)> {
-        self.partials.iter().map(|p| (p.r, p.root_in, p.root_out)).collect()
+        self.partials
+            .iter()
+            .map(|p| (p.r, p.root_in, p.root_out))
+            .collect()
     }
 
     fn settled(&self) -> bool {
@@ -241,7 +244,8 @@ impl SlotState {
     fn all_settled(&self) -> bool {
         let sets_settled = self.sets.iter().all(SetState::settled);
         let any_failed = self.sets.iter().any(|s| s.failed);
-        sets_settled && (self.sets.len() == 1 || any_failed || self.agg_done.is_some() || self.agg_failed)
+        sets_settled
+            && (self.sets.len() == 1 || any_failed || self.agg_done.is_some() || self.agg_failed)
     }
 }
 
@@ -354,7 +358,10 @@ impl Engine {
     /// The open slot and phase, if a slot is in progress.
     #[must_use]
     pub fn current(&self) -> Option<(Slot, Phase)> {
-        self.cur.as_ref().filter(|c| !c.done).map(|c| (c.slot, c.phase))
+        self.cur
+            .as_ref()
+            .filter(|c| !c.done)
+            .map(|c| (c.slot, c.phase))
     }
 
     /// True when the last begun slot has settled (or none was begun).
@@ -383,12 +390,18 @@ impl Engine {
     /// Provers that may be selected: staked, not ejected.
     #[must_use]
     pub fn available_provers(&self) -> Vec<Address> {
-        self.provers.iter().filter(|p| !self.ejected.contains(*p)).copied().collect()
+        self.provers
+            .iter()
+            .filter(|p| !self.ejected.contains(*p))
+            .copied()
+            .collect()
     }
 
     fn weight(&self, p: &Address) -> u64 {
         let hist = self.valid_history.get(p).copied().unwrap_or(0) as f64;
-        let bonus = (hist * self.params.reputation_step).min(self.params.reputation_cap).max(0.0);
+        let bonus = (hist * self.params.reputation_step)
+            .min(self.params.reputation_cap)
+            .max(0.0);
         ((1.0 + bonus) * 1000.0).round() as u64
     }
 
@@ -409,7 +422,10 @@ impl Engine {
         }
         if let Some(last) = self.last_slot {
             if input.slot <= last {
-                return Err(EngineError::SlotNotIncreasing { last, got: input.slot });
+                return Err(EngineError::SlotNotIncreasing {
+                    last,
+                    got: input.slot,
+                });
             }
         }
         let n_sets = self.params.num_sub_block_sets as usize;
@@ -420,8 +436,11 @@ impl Engine {
                 n + 1
             )));
         }
-        let mut pool: Vec<(Address, u64)> =
-            self.available_provers().iter().map(|p| (*p, self.weight(p))).collect();
+        let mut pool: Vec<(Address, u64)> = self
+            .available_provers()
+            .iter()
+            .map(|p| (*p, self.weight(p)))
+            .collect();
         let per_set = num_provers_selected(
             self.params.rewards.provers_per_proof,
             pool.len() / n_sets.max(1),
@@ -446,7 +465,12 @@ impl Engine {
             let k = selected.len();
             let aggregators = [selected[0], selected[1 % k], selected[2 % k]];
             sets.push(SetState {
-                assignment: SetAssignment { set, selected, assignments, aggregators },
+                assignment: SetAssignment {
+                    set,
+                    selected,
+                    assignments,
+                    aggregators,
+                },
                 roots: roots.clone(),
                 finalized: None,
                 failed: false,
@@ -465,9 +489,15 @@ impl Engine {
         // full block", from the provers no set selected (all provers if none is left).
         let agg_group = if n_sets > 1 {
             if pool.is_empty() {
-                pool = self.available_provers().iter().map(|p| (*p, self.weight(p))).collect();
+                pool = self
+                    .available_provers()
+                    .iter()
+                    .map(|p| (*p, self.weight(p)))
+                    .collect();
             }
-            let k = usize::try_from(self.params.rewards.provers_per_aggproof).unwrap_or(usize::MAX).min(pool.len());
+            let k = usize::try_from(self.params.rewards.provers_per_aggproof)
+                .unwrap_or(usize::MAX)
+                .min(pool.len());
             select_provers(&self.mix, input.slot, BLOCK_LEVEL, &pool, k)
         } else {
             Vec::new()
@@ -484,9 +514,15 @@ impl Engine {
             sets: sets.iter().map(|s| s.assignment.clone()).collect(),
         });
         if !agg_group.is_empty() {
-            self.events.push(Event::AggGroupSelected { slot: input.slot, group: agg_group.clone() });
+            self.events.push(Event::AggGroupSelected {
+                slot: input.slot,
+                group: agg_group.clone(),
+            });
         }
-        self.events.push(Event::PhaseOpened { slot: input.slot, phase: Phase::T1 });
+        self.events.push(Event::PhaseOpened {
+            slot: input.slot,
+            phase: Phase::T1,
+        });
         self.cur = Some(SlotState {
             slot: input.slot,
             block: self.block,
@@ -512,7 +548,9 @@ impl Engine {
     /// over the sets that have not settled.
     #[must_use]
     pub fn expected_senders(&self) -> Vec<(SetId, Address)> {
-        let Some(c) = self.cur.as_ref().filter(|c| !c.done) else { return Vec::new() };
+        let Some(c) = self.cur.as_ref().filter(|c| !c.done) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for s in c.sets.iter().filter(|s| !s.settled()) {
             let set = s.assignment.set;
@@ -577,7 +615,11 @@ impl Engine {
             }
         }
         finalized_now = self.settle_agg_proof(phase, finalized_now)?;
-        self.events.push(Event::PhaseClosed { slot, phase, finalized: finalized_now });
+        self.events.push(Event::PhaseClosed {
+            slot,
+            phase,
+            finalized: finalized_now,
+        });
         let all_settled = self.cur.as_ref().is_some_and(SlotState::all_settled);
         if all_settled {
             self.settle_slot()?;
@@ -597,8 +639,14 @@ impl Engine {
     /// fault. Not from the spec: the spec puts the AggProof in T1, but it can only
     /// exist once every set has its full proof, so it is accepted in any phase after
     /// that. Returns whether the block finalized now (for one set: `sets_finalized`).
-    fn settle_agg_proof(&mut self, phase: Phase, sets_finalized: bool) -> Result<bool, EngineError> {
-        let Some(c) = self.cur.as_mut() else { return Err(EngineError::NoSlot) };
+    fn settle_agg_proof(
+        &mut self,
+        phase: Phase,
+        sets_finalized: bool,
+    ) -> Result<bool, EngineError> {
+        let Some(c) = self.cur.as_mut() else {
+            return Err(EngineError::NoSlot);
+        };
         if c.sets.len() < 2 {
             return Ok(sets_finalized);
         }
@@ -611,9 +659,19 @@ impl Engine {
             c.agg_done = Some(phase);
             let r = self.params.rewards.clone();
             for who in senders {
-                self.pay(phase, who, r.reward_agg_proof_prover, "REWARD_AGG_PROOF_PROVER")?;
+                self.pay(
+                    phase,
+                    who,
+                    r.reward_agg_proof_prover,
+                    "REWARD_AGG_PROOF_PROVER",
+                )?;
             }
-            self.pay(phase, proposer, r.reward_agg_proof_validator, "REWARD_AGG_PROOF_VALIDATOR")?;
+            self.pay(
+                phase,
+                proposer,
+                r.reward_agg_proof_validator,
+                "REWARD_AGG_PROOF_VALIDATOR",
+            )?;
             return Ok(true);
         }
         if phase == Phase::T5 {
@@ -623,18 +681,31 @@ impl Engine {
     }
 
     /// Gigagas: judge an AggProof (spec "Extension for Multiple Sub-blocks").
-    fn judge_agg_proof(&mut self, phase: Phase, inc: &Included) -> Result<Result<(), String>, EngineError> {
-        let Message::AggProof(a) = &inc.msg else { return Ok(Err("not an AggProof".into())) };
+    fn judge_agg_proof(
+        &mut self,
+        phase: Phase,
+        inc: &Included,
+    ) -> Result<Result<(), String>, EngineError> {
+        let Message::AggProof(a) = &inc.msg else {
+            return Ok(Err("not an AggProof".into()));
+        };
         let from = inc.from;
         let c = self.cur.as_ref().ok_or(EngineError::NoSlot)?;
         if a.slot != c.slot {
-            return Ok(Err(format!("message is for slot {}, not slot {} (stale or replayed)", a.slot, c.slot)));
+            return Ok(Err(format!(
+                "message is for slot {}, not slot {} (stale or replayed)",
+                a.slot, c.slot
+            )));
         }
         if c.sets.len() < 2 {
-            return Ok(Err("this devnet has one sub-block set: there is nothing to AggProof".into()));
+            return Ok(Err(
+                "this devnet has one sub-block set: there is nothing to AggProof".into(),
+            ));
         }
         if let Some(p) = c.agg_done {
-            return Ok(Err(format!("the block's AggProof was already included in {p}")));
+            return Ok(Err(format!(
+                "the block's AggProof was already included in {p}"
+            )));
         }
         if !self.is_prover(&from) {
             return Ok(Err("sender is not a staked prover".into()));
@@ -646,7 +717,11 @@ impl Engine {
             return Ok(Err("one AggProof per prover per phase".into()));
         }
         let target = c.agg_target();
-        self.cur.as_mut().expect("slot").agg_txs.insert((phase, from));
+        self.cur
+            .as_mut()
+            .expect("slot")
+            .agg_txs
+            .insert((phase, from));
         if let super::messages::Verdict::Invalid(reason) = &inc.verdict {
             self.warn(phase, from, WarningKind::InvalidProof, reason.clone());
             let amt = self.params.rewards.slash_invalid_proof;
@@ -660,10 +735,14 @@ impl Engine {
             return Ok(Err("AggProof boundary roots do not match the block".into()));
         }
         if a.sets != refs {
-            return Ok(Err("AggProof does not reference the proofs that finalized the sets".into()));
+            return Ok(Err(
+                "AggProof does not reference the proofs that finalized the sets".into(),
+            ));
         }
         if a.bloom != bloom_hash(&a.sets) {
-            return Ok(Err("BloomHash does not match the referenced set proofs".into()));
+            return Ok(Err(
+                "BloomHash does not match the referenced set proofs".into()
+            ));
         }
         self.cur.as_mut().expect("slot").agg_valid.push(from);
         Ok(Ok(()))
@@ -678,7 +757,13 @@ impl Engine {
     }
 
     /// Mint `amount` to `to` under `rule`. Zero amounts are skipped.
-    fn pay(&mut self, phase: Phase, to: Address, amount: u64, rule: &str) -> Result<(), EngineError> {
+    fn pay(
+        &mut self,
+        phase: Phase,
+        to: Address,
+        amount: u64,
+        rule: &str,
+    ) -> Result<(), EngineError> {
         if amount == 0 {
             return Ok(());
         }
@@ -702,14 +787,32 @@ impl Engine {
         }
         let proposer = self.cur.as_ref().map_or(from, |c| c.proposer);
         let sink = self.sink(proposer);
-        let applied = self.ledger.take_stake(from, amount, kind == EntryKind::Slash, sink)?;
+        let applied = self
+            .ledger
+            .take_stake(from, amount, kind == EntryKind::Slash, sink)?;
         self.record(phase, from, kind, amount, applied, rule);
         Ok(())
     }
 
-    fn record(&mut self, phase: Phase, node: Address, kind: EntryKind, amount: u64, applied: u64, rule: &str) {
+    fn record(
+        &mut self,
+        phase: Phase,
+        node: Address,
+        kind: EntryKind,
+        amount: u64,
+        applied: u64,
+        rule: &str,
+    ) {
         let slot = self.cur.as_ref().map_or(0, |c| c.slot);
-        let e = LedgerEntry { slot, phase, node, kind, amount, rule: rule.to_string(), applied };
+        let e = LedgerEntry {
+            slot,
+            phase,
+            node,
+            kind,
+            amount,
+            rule: rule.to_string(),
+            applied,
+        };
         if let Some(c) = self.cur.as_mut() {
             c.entries.push(e.clone());
         }
@@ -718,7 +821,13 @@ impl Engine {
 
     fn warn(&mut self, phase: Phase, node: Address, kind: WarningKind, detail: String) {
         let slot = self.cur.as_ref().map_or(0, |c| c.slot);
-        self.events.push(Event::Warning { slot, phase, node, kind, detail });
+        self.events.push(Event::Warning {
+            slot,
+            phase,
+            node,
+            kind,
+            detail,
+        });
     }
 
     /// A prover of the set: a prover account that has not been ejected.
@@ -727,7 +836,10 @@ impl Engine {
     // aggregate in T3–T5 ("any prover may submit") and collect `REWARD_PROVER_T*`.
     fn is_prover(&self, a: &Address) -> bool {
         !self.ejected.contains(a)
-            && self.ledger.account(a).is_some_and(|acct| acct.role == Role::Prover)
+            && self
+                .ledger
+                .account(a)
+                .is_some_and(|acct| acct.role == Role::Prover)
     }
 
     /// Judge one included message and emit `MessageIncluded` (plus warnings and
@@ -766,7 +878,11 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_lines)]
-    fn judge_inner(&mut self, phase: Phase, inc: &Included) -> Result<Result<(), String>, EngineError> {
+    fn judge_inner(
+        &mut self,
+        phase: Phase,
+        inc: &Included,
+    ) -> Result<Result<(), String>, EngineError> {
         let from = inc.from;
         let c = self.cur.as_ref().ok_or(EngineError::NoSlot)?;
         let slot = c.slot;
@@ -799,14 +915,20 @@ impl Engine {
             Message::AggProof(_) => true,
         };
         // One transaction per prover per phase (spec T1).
-        let prev = if wrong_phase { None } else { set.txs.get(&(phase, from)) };
+        let prev = if wrong_phase {
+            None
+        } else {
+            set.txs.get(&(phase, from))
+        };
         if let Some(prev) = prev {
             if *prev == inc.msg {
                 return Ok(Err("duplicate of an included message".into()));
             }
             let first = !set.equivocated.contains(&(phase, from));
             if first {
-                self.cur.as_mut().expect("slot").sets[set_id].equivocated.insert((phase, from));
+                self.cur.as_mut().expect("slot").sets[set_id]
+                    .equivocated
+                    .insert((phase, from));
                 self.warn(
                     phase,
                     from,
@@ -816,13 +938,12 @@ impl Engine {
                 let amt = self.params.rewards.slash_equivocation;
                 self.take(phase, from, amt, EntryKind::Slash, "SLASH_EQUIVOCATION")?;
             }
-            return Ok(Err("second message in one phase (one-transaction rule)".into()));
+            return Ok(Err(
+                "second message in one phase (one-transaction rule)".into()
+            ));
         }
         if !wrong_phase {
-            self.cur
-                .as_mut()
-                .expect("slot")
-                .sets[set_id]
+            self.cur.as_mut().expect("slot").sets[set_id]
                 .txs
                 .insert((phase, from), inc.msg.clone());
         }
@@ -839,7 +960,9 @@ impl Engine {
         };
         let stolen_from = {
             let c = self.cur.as_ref().expect("slot");
-            hashes.iter().find_map(|h| c.seen_proofs.get(h).filter(|o| **o != from).copied())
+            hashes
+                .iter()
+                .find_map(|h| c.seen_proofs.get(h).filter(|o| **o != from).copied())
         };
         if let Some(owner) = stolen_from {
             self.warn(
@@ -918,7 +1041,10 @@ impl Engine {
                             if p.set as usize != set_id || p.slot != slot {
                                 Err("partials for several slots or sets in one message".to_string())
                             } else if !mine.contains(&p.sub_block) {
-                                Err(format!("sub-block {} is not assigned to the sender", p.sub_block))
+                                Err(format!(
+                                    "sub-block {} is not assigned to the sender",
+                                    p.sub_block
+                                ))
                             } else if !seen.insert(p.sub_block) {
                                 Err(format!("sub-block {} submitted twice", p.sub_block))
                             } else if p.root_in != set.roots[p.sub_block as usize]
@@ -933,13 +1059,16 @@ impl Engine {
                 }
             }
             (Message::Partials(_), _) => {
-                self.warn(phase, from, WarningKind::Late, "partial proofs after T2".into());
+                self.warn(
+                    phase,
+                    from,
+                    WarningKind::Late,
+                    "partial proofs after T2".into(),
+                );
                 Err("partial proofs after T2 (late)".into())
             }
             (Message::AggProof(_), _) => Err("AggProofs are judged at block level".into()),
-            (Message::Aggregate(_), Phase::T1 | Phase::T2) => {
-                Err("aggregation opens in T3".into())
-            }
+            (Message::Aggregate(_), Phase::T1 | Phase::T2) => Err("aggregation opens in T3".into()),
             (Message::Aggregate(a), _) => {
                 let mut covered = vec![0u32; n];
                 let mut bad = None;
@@ -995,7 +1124,11 @@ impl Engine {
                 set.full_senders.push((from, proof_hash(&f.proof)));
             }
             (Message::FullProof(f), _) => {
-                set.aggs.push(AggEntry { aggregator: from, reused: vec![], proof: proof_hash(&f.proof) });
+                set.aggs.push(AggEntry {
+                    aggregator: from,
+                    reused: vec![],
+                    proof: proof_hash(&f.proof),
+                });
             }
             (Message::Partials(ps), _) => {
                 for p in ps {
@@ -1037,14 +1170,22 @@ impl Engine {
                         r.reward_full_proof_prover_t1,
                         r.reward_full_proof_sender_t1,
                         r.reward_full_proof_validator_t1,
-                        ["REWARD_FULL_PROOF_PROVER_T1", "REWARD_FULL_PROOF_SENDER_T1", "REWARD_FULL_PROOF_VALIDATOR_T1"],
+                        [
+                            "REWARD_FULL_PROOF_PROVER_T1",
+                            "REWARD_FULL_PROOF_SENDER_T1",
+                            "REWARD_FULL_PROOF_VALIDATOR_T1",
+                        ],
                     )
                 } else {
                     (
                         r.reward_full_proof_prover_t2,
                         r.reward_full_proof_sender_t2,
                         r.reward_full_proof_validator_t2,
-                        ["REWARD_FULL_PROOF_PROVER_T2", "REWARD_FULL_PROOF_SENDER_T2", "REWARD_FULL_PROOF_VALIDATOR_T2"],
+                        [
+                            "REWARD_FULL_PROOF_PROVER_T2",
+                            "REWARD_FULL_PROOF_SENDER_T2",
+                            "REWARD_FULL_PROOF_VALIDATOR_T2",
+                        ],
                     )
                 };
                 if let Some((sender, _)) = set.full_senders.first().copied() {
@@ -1058,10 +1199,21 @@ impl Engine {
                     true
                 } else if phase == Phase::T1 {
                     let valid = set.committed.len() as u64;
-                    self.pay(phase, proposer, r.reward_t1_validator * valid, "REWARD_T1_VALIDATOR")?;
+                    self.pay(
+                        phase,
+                        proposer,
+                        r.reward_t1_validator * valid,
+                        "REWARD_T1_VALIDATOR",
+                    )?;
                     for p in &selected {
                         if !set.committed.contains(p) && !set.t1_full.contains(p) {
-                            self.take(phase, *p, r.penalty_t1_prover, EntryKind::Penalty, "PENALTY_T1_PROVER")?;
+                            self.take(
+                                phase,
+                                *p,
+                                r.penalty_t1_prover,
+                                EntryKind::Penalty,
+                                "PENALTY_T1_PROVER",
+                            )?;
                         }
                     }
                     false
@@ -1069,16 +1221,27 @@ impl Engine {
                     // Not from the spec's wording: REWARD_T2_PROVER and
                     // PENALTY_T2_PROVER apply per assigned partial proof.
                     for (p, sbs) in &set.assignment.assignments {
-                        let delivered = set.partials.iter().filter(|a| a.r.prover == *p).count() as u64;
+                        let delivered =
+                            set.partials.iter().filter(|a| a.r.prover == *p).count() as u64;
                         let missed = sbs.len() as u64 - delivered;
-                        self.pay(phase, *p, r.reward_t2_prover * delivered, "REWARD_T2_PROVER")?;
+                        self.pay(
+                            phase,
+                            *p,
+                            r.reward_t2_prover * delivered,
+                            "REWARD_T2_PROVER",
+                        )?;
                         if missed > 0 {
                             let pen = r.penalty_t2_prover.saturating_mul(missed as i64);
                             self.take(phase, *p, pen, EntryKind::Penalty, "PENALTY_T2_PROVER")?;
                         }
                     }
                     let valid = set.partials.len() as u64;
-                    self.pay(phase, proposer, r.reward_t2_validator * valid, "REWARD_T2_VALIDATOR")?;
+                    self.pay(
+                        phase,
+                        proposer,
+                        r.reward_t2_validator * valid,
+                        "REWARD_T2_VALIDATOR",
+                    )?;
                     false
                 }
             }
@@ -1100,8 +1263,11 @@ impl Engine {
         let c = self.cur.as_mut().ok_or(EngineError::NoSlot)?;
         if finalized {
             c.sets[s].finalized = Some(phase);
-            c.sets[s].final_proof = final_proof
-                .map(|(prover, proof_hash)| PartialRef { sub_block: s as u32, prover, proof_hash });
+            c.sets[s].final_proof = final_proof.map(|(prover, proof_hash)| PartialRef {
+                sub_block: s as u32,
+                prover,
+                proof_hash,
+            });
         } else if phase == Phase::T5 {
             c.sets[s].failed = true;
         }
@@ -1126,9 +1292,30 @@ impl Engine {
         let r = &self.params.rewards;
         let t = p.label();
         let (reusing, reused_r, prover_r, validator_r, pen_prover, pen_notreused) = match p {
-            Phase::T3 => (r.reward_prover_reusing_t3, r.reward_prover_reused_t3, r.reward_prover_t3, r.reward_validator_t3, r.penalty_prover_t3, r.penalty_prover_notreused_t3),
-            Phase::T4 => (r.reward_prover_reusing_t4, r.reward_prover_reused_t4, r.reward_prover_t4, r.reward_validator_t4, r.penalty_prover_t4, r.penalty_prover_notreused_t4),
-            _ => (r.reward_prover_reusing_t5, r.reward_prover_reused_t5, r.reward_prover_t5, r.reward_validator_t5, r.penalty_prover_t5, r.penalty_prover_notreused_t5),
+            Phase::T3 => (
+                r.reward_prover_reusing_t3,
+                r.reward_prover_reused_t3,
+                r.reward_prover_t3,
+                r.reward_validator_t3,
+                r.penalty_prover_t3,
+                r.penalty_prover_notreused_t3,
+            ),
+            Phase::T4 => (
+                r.reward_prover_reusing_t4,
+                r.reward_prover_reused_t4,
+                r.reward_prover_t4,
+                r.reward_validator_t4,
+                r.penalty_prover_t4,
+                r.penalty_prover_notreused_t4,
+            ),
+            _ => (
+                r.reward_prover_reusing_t5,
+                r.reward_prover_reused_t5,
+                r.reward_prover_t5,
+                r.reward_validator_t5,
+                r.penalty_prover_t5,
+                r.penalty_prover_notreused_t5,
+            ),
         };
         let m = aggs.len() as u64;
         // Aggregators: reusing (averaged) and the submission reward.
@@ -1156,18 +1343,40 @@ impl Engine {
             }
         }
         for (who, k) in reused_n {
-            self.pay(phase, who, reused_r * k / m, &format!("REWARD_PROVER_REUSED_{t}"))?;
+            self.pay(
+                phase,
+                who,
+                reused_r * k / m,
+                &format!("REWARD_PROVER_REUSED_{t}"),
+            )?;
         }
         for (who, k) in notreused_n {
             let pen = (pen_notreused.saturating_mul(k as i64)) / m as i64;
-            self.take(phase, who, pen, EntryKind::Penalty, &format!("PENALTY_PROVER_NOTREUSED_{t}"))?;
+            self.take(
+                phase,
+                who,
+                pen,
+                EntryKind::Penalty,
+                &format!("PENALTY_PROVER_NOTREUSED_{t}"),
+            )?;
         }
-        self.pay(phase, proposer, validator_r * m, &format!("REWARD_VALIDATOR_{t}"))?;
+        self.pay(
+            phase,
+            proposer,
+            validator_r * m,
+            &format!("REWARD_VALIDATOR_{t}"),
+        )?;
         for who in &set.assignment.selected {
             let has_partial = set.partials.iter().any(|x| x.r.prover == *who);
             let aggregated = aggs.iter().any(|a| a.aggregator == *who);
             if !has_partial && !aggregated {
-                self.take(phase, *who, pen_prover, EntryKind::Penalty, &format!("PENALTY_PROVER_{t}"))?;
+                self.take(
+                    phase,
+                    *who,
+                    pen_prover,
+                    EntryKind::Penalty,
+                    &format!("PENALTY_PROVER_{t}"),
+                )?;
             }
         }
         Ok(())
@@ -1182,7 +1391,12 @@ impl Engine {
         } else if let Some(p) = c.agg_done {
             Outcome::finalized_in(p)
         } else {
-            let last = c.sets.iter().filter_map(|s| s.finalized).max().unwrap_or(Phase::T1);
+            let last = c
+                .sets
+                .iter()
+                .filter_map(|s| s.finalized)
+                .max()
+                .unwrap_or(Phase::T1);
             Outcome::finalized_in(last)
         };
         let payments: u64 = c
@@ -1191,7 +1405,12 @@ impl Engine {
             .filter(|e| e.kind == EntryKind::Reward)
             .map(|e| e.amount)
             .sum();
-        let loss = payments + if failed { self.params.liveness_penalty } else { 0 };
+        let loss = payments
+            + if failed {
+                self.params.liveness_penalty
+            } else {
+                0
+            };
         let settlement = Settlement {
             slot: c.slot,
             block: c.block,
@@ -1219,7 +1438,11 @@ impl Engine {
             let stake = self.ledger.account(&p).map_or(0, |a| a.stake);
             if stake < self.params.min_stake {
                 self.ejected.insert(p);
-                self.events.push(Event::Ejected { slot, node: p, stake });
+                self.events.push(Event::Ejected {
+                    slot,
+                    node: p,
+                    stake,
+                });
             }
         }
         Ok(())

@@ -98,10 +98,22 @@ impl Ledger {
             return Err(LedgerError::DuplicateAccount(address));
         }
         let add = stake.checked_add(balance).ok_or(LedgerError::Overflow)?;
-        self.totals.genesis = self.totals.genesis.checked_add(add).ok_or(LedgerError::Overflow)?;
+        self.totals.genesis = self
+            .totals
+            .genesis
+            .checked_add(add)
+            .ok_or(LedgerError::Overflow)?;
         self.accounts.insert(
             address,
-            Account { address, role, stake, balance, rewards: 0, penalties: 0, slashed: 0 },
+            Account {
+                address,
+                role,
+                stake,
+                balance,
+                rewards: 0,
+                penalties: 0,
+                slashed: 0,
+            },
         );
         Ok(())
     }
@@ -111,10 +123,23 @@ impl Ledger {
     /// # Errors
     /// [`LedgerError::UnknownAccount`], [`LedgerError::Overflow`].
     pub fn reward(&mut self, to: Address, amount: u64) -> Result<(), LedgerError> {
-        let minted = self.totals.minted.checked_add(amount).ok_or(LedgerError::Overflow)?;
-        let acct = self.accounts.get_mut(&to).ok_or(LedgerError::UnknownAccount(to))?;
-        acct.balance = acct.balance.checked_add(amount).ok_or(LedgerError::Overflow)?;
-        acct.rewards = acct.rewards.checked_add(amount).ok_or(LedgerError::Overflow)?;
+        let minted = self
+            .totals
+            .minted
+            .checked_add(amount)
+            .ok_or(LedgerError::Overflow)?;
+        let acct = self
+            .accounts
+            .get_mut(&to)
+            .ok_or(LedgerError::UnknownAccount(to))?;
+        acct.balance = acct
+            .balance
+            .checked_add(amount)
+            .ok_or(LedgerError::Overflow)?;
+        acct.rewards = acct
+            .rewards
+            .checked_add(amount)
+            .ok_or(LedgerError::Overflow)?;
         self.totals.minted = minted;
         Ok(())
     }
@@ -137,7 +162,10 @@ impl Ledger {
                 return Err(LedgerError::UnknownAccount(a));
             }
         }
-        let acct = self.accounts.get_mut(&from).ok_or(LedgerError::UnknownAccount(from))?;
+        let acct = self
+            .accounts
+            .get_mut(&from)
+            .ok_or(LedgerError::UnknownAccount(from))?;
         let taken = amount.min(acct.stake);
         acct.stake -= taken;
         if slash {
@@ -149,7 +177,10 @@ impl Ledger {
             Sink::Burn => self.totals.burned += taken,
             Sink::Treasury => self.totals.treasury += taken,
             Sink::Account(a) => {
-                let to = self.accounts.get_mut(&a).ok_or(LedgerError::UnknownAccount(a))?;
+                let to = self
+                    .accounts
+                    .get_mut(&a)
+                    .ok_or(LedgerError::UnknownAccount(a))?;
                 to.balance = to.balance.checked_add(taken).ok_or(LedgerError::Overflow)?;
             }
         }
@@ -199,7 +230,11 @@ mod tests {
         let mut l = Ledger::default();
         l.open(addr(1), Role::Prover, 5, 0).unwrap();
         l.open(addr(2), Role::Validator, 10, 0).unwrap();
-        assert_eq!(l.take_stake(addr(1), 9, false, Sink::Account(addr(2))).unwrap(), 5);
+        assert_eq!(
+            l.take_stake(addr(1), 9, false, Sink::Account(addr(2)))
+                .unwrap(),
+            5
+        );
         assert_eq!(l.account(&addr(1)).unwrap().stake, 0);
         assert_eq!(l.account(&addr(1)).unwrap().penalties, 5);
         assert_eq!(l.account(&addr(2)).unwrap().balance, 5);
@@ -212,8 +247,14 @@ mod tests {
     fn unknown_and_duplicate_accounts_are_errors() {
         let mut l = Ledger::default();
         l.open(addr(1), Role::Prover, 5, 0).unwrap();
-        assert_eq!(l.open(addr(1), Role::Prover, 5, 0), Err(LedgerError::DuplicateAccount(addr(1))));
-        assert_eq!(l.reward(addr(9), 1), Err(LedgerError::UnknownAccount(addr(9))));
+        assert_eq!(
+            l.open(addr(1), Role::Prover, 5, 0),
+            Err(LedgerError::DuplicateAccount(addr(1)))
+        );
+        assert_eq!(
+            l.reward(addr(9), 1),
+            Err(LedgerError::UnknownAccount(addr(9)))
+        );
         l.reward(addr(1), 1).unwrap();
         assert_eq!(l.reward(addr(1), u64::MAX), Err(LedgerError::Overflow));
         // A failed reward changes nothing.

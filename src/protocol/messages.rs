@@ -308,10 +308,27 @@ mod tests {
             proof: Bytes::from_static(&[9, 9]),
         };
         let msgs = [
-            Message::Commit(Commitment { slot: 1, set: 0, hash: B256::ZERO }),
+            Message::Commit(Commitment {
+                slot: 1,
+                set: 0,
+                hash: B256::ZERO,
+            }),
             Message::Partials(vec![p.clone(), p.clone()]),
-            Message::FullProof(FullProof { slot: 1, set: 0, root_in: B256::ZERO, root_out: B256::ZERO, proof: Bytes::new() }),
-            Message::Aggregate(Aggregation { slot: 1, set: 0, reused: vec![], own: vec![p], bloom: B256::ZERO, link_proof: Bytes::new() }),
+            Message::FullProof(FullProof {
+                slot: 1,
+                set: 0,
+                root_in: B256::ZERO,
+                root_out: B256::ZERO,
+                proof: Bytes::new(),
+            }),
+            Message::Aggregate(Aggregation {
+                slot: 1,
+                set: 0,
+                reused: vec![],
+                own: vec![p],
+                bloom: B256::ZERO,
+                link_proof: Bytes::new(),
+            }),
         ];
         for m in msgs {
             let json = serde_json::to_string(&m).expect("serializes");

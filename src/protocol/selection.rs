@@ -135,7 +135,11 @@ mod tests {
         let sel = addrs(4);
         let a = assign(&sel, 4, 2).unwrap();
         for b in 0..4 {
-            let mut who: Vec<_> = a.iter().filter(|(_, v)| v.contains(&b)).map(|(k, _)| *k).collect();
+            let mut who: Vec<_> = a
+                .iter()
+                .filter(|(_, v)| v.contains(&b))
+                .map(|(k, _)| *k)
+                .collect();
             who.dedup();
             assert_eq!(who.len(), 2, "sub-block {b}");
         }
@@ -158,7 +162,9 @@ mod tests {
         // A prover with overwhelming weight is nearly always picked first.
         let mut heavy = cands.clone();
         heavy[0].1 = 1_000_000_000;
-        let hits = (0..50).filter(|slot| select_provers(&mix, *slot, 0, &heavy, 1)[0] == heavy[0].0).count();
+        let hits = (0..50)
+            .filter(|slot| select_provers(&mix, *slot, 0, &heavy, 1)[0] == heavy[0].0)
+            .count();
         assert!(hits >= 49, "{hits}");
     }
 }
