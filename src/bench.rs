@@ -928,7 +928,7 @@ pub async fn measure(
         runtime: RuntimeKind::Inproc,
         slots: Some(args.slots),
         fast: true,
-        params_dir: args.params_dir.clone(),
+        params_dir: args.params_dir.clone(), plan: Vec::new(),
     };
     let slots = measure_slots(opts, cancel).await?;
 

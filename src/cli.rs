@@ -295,6 +295,7 @@ fn options(args: &DevnetArgs, slots: Option<u64>) -> Result<RunOptions, Failure>
         slots,
         fast: args.fast,
         params_dir: args.params_dir.clone(),
+        plan: Vec::new(),
     })
 }
 

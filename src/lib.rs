@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod headless;
 pub mod logging;
+pub mod mechanism;
 pub mod node;
 pub mod orchestrator;
 pub mod protocol;

@@ -60,6 +60,18 @@ pub struct RunOptions {
     pub fast: bool,
     /// Directory of the halo2 parameter cache (`None`: the default location).
     pub params_dir: Option<PathBuf>,
+    /// Faults to inject, each just before its slot starts (scenario plan steps,
+    /// shaped like attacknet's `planSteps`).
+    pub plan: Vec<PlanStep>,
+}
+
+/// One plan step: at the start of `slot`, apply `fault`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanStep {
+    /// The slot before which the fault is applied.
+    pub slot: u64,
+    /// What to do.
+    pub fault: Fault,
 }
 
 /// Live controls from the TUI.
@@ -76,6 +88,56 @@ pub enum Fault {
     /// Kill the named node (e.g. `prover-3`): it stops answering and sending at
     /// once, even mid-proof.
     Kill(String),
+    /// Freeze the named node: it misses notices and its messages wait.
+    Pause(String),
+    /// Thaw a paused node.
+    Resume(String),
+    /// Switch the adversary agent's strategy (e.g. `steal`, `sybil:2`) on the named
+    /// corrupted provers, or on all of them when `targets` is empty; `honest` stops
+    /// an attack.
+    Strategy {
+        /// Strategy name, as in the devnet YAML.
+        strategy: String,
+        /// Corrupted prover names (e.g. `prover-7`); empty means all.
+        targets: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Kill(n) => write!(f, "kill {n}"),
+            Fault::Pause(n) => write!(f, "pause {n}"),
+            Fault::Resume(n) => write!(f, "resume {n}"),
+            Fault::Strategy { strategy, targets } if targets.is_empty() => {
+                write!(f, "strategy {strategy} on every corrupted prover")
+            }
+            Fault::Strategy { strategy, targets } => write!(f, "strategy {strategy} on {}", targets.join(", ")),
+        }
+    }
+}
+
+/// A node the orchestrator can fault.
+#[derive(Clone)]
+enum Faultable {
+    Prover(ProverNode),
+    Adversary(AdversaryNode),
+}
+
+impl Faultable {
+    fn kill(&self) {
+        match self {
+            Faultable::Prover(p) => p.kill(),
+            Faultable::Adversary(a) => a.kill(),
+        }
+    }
+
+    fn set_paused(&self, paused: bool) {
+        match self {
+            Faultable::Prover(p) => p.set_paused(paused),
+            Faultable::Adversary(a) => a.set_paused(paused),
+        }
+    }
 }
 
 /// Orchestration failures (exit code 3 in the CLI).
@@ -129,7 +191,7 @@ pub fn critical_path(timings: &[ProofTiming]) -> f64 {
 /// A running in-process devnet: the servers, and the clients to reach them.
 struct Devnet0 {
     handles: Vec<ServerHandle>,
-    killers: Vec<(String, ServerHandle, Box<dyn Fn() + Send + Sync>)>,
+    faultable: Vec<(String, ServerHandle, Faultable)>,
     infos: Vec<NodeInfo>,
     validators: Vec<(Address, HttpClient)>,
     provers: Vec<HttpClient>,
@@ -213,7 +275,7 @@ async fn start_inproc(
     let params = EngineParams::from_devnet(devnet);
     let mut d = Devnet0 {
         handles: vec![],
-        killers: vec![],
+        faultable: vec![],
         infos: vec![],
         validators: vec![],
         provers: vec![],
@@ -273,9 +335,7 @@ async fn start_inproc(
                     s.full_proof,
                 ));
                 let (url, h) = serve(&name, node.clone().into_rpc()).await?;
-                let killer = node.clone();
-                d.killers
-                    .push((name.clone(), h.clone(), Box::new(move || killer.kill())));
+                d.faultable.push((name.clone(), h.clone(), Faultable::Prover(node.clone())));
                 d.handles.push(h);
                 d.infos.push(NodeInfo {
                     name,
@@ -305,16 +365,19 @@ async fn start_inproc(
                     reason: e,
                 })?;
         let steal_wait = Duration::from_secs_f64(np.phase_seconds.t2 * 0.8);
-        let adv = AdversaryNode::new(std::mem::take(&mut corrupted), strategy, steal_wait);
+        let adv = AdversaryNode::new(key.clone(), std::mem::take(&mut corrupted), strategy, steal_wait);
+        let honest: Vec<(Address, String)> = prover_nodes.iter().map(|(n, u)| (n.address(), u.clone())).collect();
+        adv.set_provers(&honest).map_err(|e| OrchestratorError::Node { node: name.clone(), reason: e })?;
+        for (n, _) in &prover_nodes {
+            n.set_adversary(adv.address());
+        }
         adv.set_validators(&vlist)
             .map_err(|e| OrchestratorError::Node {
                 node: name.clone(),
                 reason: e,
             })?;
         let (url, h) = serve(&name, adv.clone().into_rpc()).await?;
-        let killer = adv.clone();
-        d.killers
-            .push((name.clone(), h.clone(), Box::new(move || killer.kill())));
+        d.faultable.push((name.clone(), h.clone(), Faultable::Adversary(adv.clone())));
         d.handles.push(h);
         d.infos.push(NodeInfo {
             name,
@@ -351,24 +414,60 @@ async fn start_inproc(
 }
 
 fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, fault: &Fault) {
+    let log = |line: LogLine| {
+        let _ = tx.send(Msg::Log(line));
+    };
+    let node = |name: &str| d.faultable.iter().find(|(n, _, _)| n == name);
+    let address = |name: &str| d.infos.iter().find(|i| i.name == name).map(|i| i.address);
     match fault {
-        Fault::Kill(name) => {
-            let Some((_, handle, kill)) = d.killers.iter().find(|(n, _, _)| n == name) else {
-                let _ = tx.send(Msg::Log(LogLine::warn(
-                    None,
-                    format!("kill {name}: no such killable node"),
-                )));
+        Fault::Kill(name) | Fault::Pause(name) | Fault::Resume(name) => {
+            let Some((_, handle, target)) = node(name) else {
+                log(LogLine::warn(None, format!("{fault}: no such prover or adversary node")));
                 return;
             };
-            kill();
-            let _ = handle.stop();
-            warn!(target: "dpgnet::orchestrator", node = %name, "node killed");
-            if let Some(info) = d.infos.iter().find(|i| &i.name == name) {
-                let _ = tx.send(Msg::NodeDown {
-                    address: info.address,
-                    reason: "killed".into(),
+            match fault {
+                Fault::Kill(_) => {
+                    target.kill();
+                    let _ = handle.stop();
+                }
+                Fault::Pause(_) => target.set_paused(true),
+                _ => target.set_paused(false),
+            }
+            warn!(target: "dpgnet::orchestrator", fault = %fault, "fault applied");
+            log(LogLine::warn(None, format!("fault: {fault}")));
+            if let Some(address) = address(name) {
+                let _ = tx.send(match fault {
+                    Fault::Resume(_) => Msg::NodeUp { address },
+                    Fault::Kill(_) => Msg::NodeDown { address, reason: "killed".into() },
+                    _ => Msg::NodeDown { address, reason: "paused".into() },
                 });
             }
+        }
+        Fault::Strategy { strategy, targets } => {
+            let Some(adv) = &d.adversary else {
+                log(LogLine::warn(None, format!("{fault}: this devnet has no adversary agent")));
+                return;
+            };
+            let parsed: Strategy = match strategy.parse() {
+                Ok(s) => s,
+                Err(e) => {
+                    log(LogLine::warn(None, e));
+                    return;
+                }
+            };
+            let mut addrs = Vec::new();
+            for t in targets {
+                match address(t).filter(|a| adv.identities().contains(a)) {
+                    Some(a) => addrs.push(a),
+                    None => {
+                        log(LogLine::warn(None, format!("{fault}: {t} is not a corrupted prover")));
+                        return;
+                    }
+                }
+            }
+            adv.set_strategy(parsed, if targets.is_empty() { None } else { Some(&addrs) });
+            warn!(target: "dpgnet::orchestrator", fault = %fault, "attack switched");
+            log(LogLine::warn(None, format!("attack: {fault}")));
         }
     }
 }
@@ -504,6 +603,9 @@ async fn drive(
                 () = cancel.cancelled() => return Ok(()),
                 r = control.changed() => if r.is_err() { break },
             }
+        }
+        for step in opts.plan.iter().filter(|p| p.slot == slot) {
+            apply_fault(d, tx, &step.fault);
         }
         let proposer = first
             .proposer(slot)

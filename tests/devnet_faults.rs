@@ -87,7 +87,7 @@ async fn run(d: Devnet, slots: u64, kill_at_slot_start: Option<String>) -> Vec<E
         runtime: RuntimeKind::Inproc,
         slots: Some(slots),
         fast: true,
-        params_dir: None,
+        params_dir: None, plan: Vec::new(),
     };
     let task = tokio::spawn(run_with_faults(
         opts,

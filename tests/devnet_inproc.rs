@@ -36,7 +36,7 @@ async fn run_devnet(
         runtime: RuntimeKind::Inproc,
         slots: Some(slots),
         fast: true,
-        params_dir: None,
+        params_dir: None, plan: Vec::new(),
     };
     let timings = run(opts, tx, ctl_rx, CancellationToken::new())
         .await

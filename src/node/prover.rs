@@ -19,7 +19,7 @@ use tracing::{debug, warn};
 use super::circuits::{Circuits, address_fp, b256_fp, fp_b256, link_public};
 use super::crypto::{NodeKey, Signed};
 use super::rpc::{
-    PhaseNotice, ProofTiming, ProverApiServer, SetView, ValidatorApiClient, code, kind, rpc_err,
+    Corruption, PhaseNotice, ProofTiming, ProverApiServer, SetView, ValidatorApiClient, code, kind, rpc_err,
 };
 use super::validator::earliest_phase;
 use super::workload::Workload;
@@ -306,6 +306,7 @@ impl ProverCore {
 /// T2 full proof).
 pub struct Submitter {
     alive: std::sync::atomic::AtomicBool,
+    paused: std::sync::atomic::AtomicBool,
     validators: OnceLock<Vec<HttpClient>>,
     held: Mutex<HashMap<Slot, Vec<Signed<Message>>>>,
     open: Mutex<HashSet<(Slot, Phase)>>,
@@ -321,6 +322,7 @@ impl Default for Submitter {
     fn default() -> Self {
         Submitter {
             alive: std::sync::atomic::AtomicBool::new(true),
+            paused: std::sync::atomic::AtomicBool::new(false),
             validators: OnceLock::new(),
             held: Mutex::new(HashMap::new()),
             open: Mutex::new(HashSet::new()),
@@ -408,6 +410,18 @@ impl Submitter {
         self.alive.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Freeze or thaw the node (in-process `docker pause`): while paused it
+    /// answers no notice and its outgoing messages wait.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// True while paused.
+    #[must_use]
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// False once killed.
     #[must_use]
     pub fn is_alive(&self) -> bool {
@@ -456,6 +470,8 @@ pub struct ProverNode {
     core: Arc<ProverCore>,
     submitter: Arc<Submitter>,
     validators: Arc<OnceLock<Vec<Address>>>,
+    adversary: Arc<OnceLock<Address>>,
+    corrupted: Arc<Mutex<HashSet<Slot>>>,
 }
 
 impl ProverNode {
@@ -466,6 +482,8 @@ impl ProverNode {
             core: Arc::new(core),
             submitter: Arc::new(Submitter::default()),
             validators: Arc::new(OnceLock::new()),
+            adversary: Arc::new(OnceLock::new()),
+            corrupted: Arc::new(Mutex::new(HashSet::new())),
         }
     }
 
@@ -492,13 +510,35 @@ impl ProverNode {
     pub fn kill(&self) {
         self.submitter.kill();
     }
+
+    /// Pause or resume the node (in-process equivalent of `docker pause`).
+    pub fn set_paused(&self, paused: bool) {
+        self.submitter.set_paused(paused);
+    }
+
+    /// Register the devnet's adversary agent, the only signer whose one-slot
+    /// corruption orders this node obeys (devnet fault injection).
+    pub fn set_adversary(&self, adversary: Address) {
+        let _ = self.adversary.set(adversary);
+    }
+
+    fn is_corrupted(&self, slot: Slot) -> bool {
+        self.corrupted.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&slot)
+    }
 }
 
 #[async_trait]
 impl ProverApiServer for ProverNode {
     async fn notice(&self, notice: Signed<PhaseNotice>) -> RpcResult<()> {
+        if !self.submitter.is_alive() || self.submitter.is_paused() {
+            return Err(rpc_err(code::INTERNAL, "node is down"));
+        }
         check_notice(&notice, self.validators.get().map_or(&[], Vec::as_slice))?;
         let n = notice.payload;
+        if self.is_corrupted(n.slot) {
+            debug!(target: "dpgnet::prover", slot = n.slot, "corrupted for this slot: silent");
+            return Ok(());
+        }
         self.submitter.phase_opened(n.slot, n.phase).await;
         let core = self.core.clone();
         let submitter = self.submitter.clone();
@@ -529,5 +569,15 @@ impl ProverApiServer for ProverNode {
 
     async fn identities(&self) -> RpcResult<Vec<Address>> {
         Ok(vec![self.address()])
+    }
+
+    async fn corrupt(&self, order: Signed<Corruption>) -> RpcResult<()> {
+        let signer = order.verify(kind::CORRUPTION).map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
+        if self.adversary.get() != Some(&signer) {
+            return Err(rpc_err(code::BAD_SIGNATURE, format!("{signer} is not this devnet's adversary agent")));
+        }
+        warn!(target: "dpgnet::prover", slot = order.payload.slot, "corrupted by the adversary for one slot");
+        self.corrupted.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(order.payload.slot);
+        Ok(())
     }
 }

@@ -29,6 +29,8 @@ pub mod kind {
     pub const BLOCK: &str = "block";
     /// A validator's attestation.
     pub const ATTESTATION: &str = "attestation";
+    /// The adversary agent's one-slot corruption order.
+    pub const CORRUPTION: &str = "corruption";
 }
 
 /// JSON-RPC error codes of dpgnet nodes.
@@ -220,4 +222,17 @@ pub trait ProverApi {
     /// The prover identities this node holds.
     #[method(name = "identities")]
     async fn identities(&self) -> RpcResult<Vec<Address>>;
+
+    /// Devnet fault injection: the devnet's registered adversary agent corrupts
+    /// this prover for one slot (it goes silent for that slot) — the paper's
+    /// one-slot adaptive corruption (§2, Remark 2.1). Refused from anyone else.
+    #[method(name = "corrupt")]
+    async fn corrupt(&self, order: Signed<Corruption>) -> RpcResult<()>;
+}
+
+/// A one-slot corruption order from the adversary agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Corruption {
+    /// The slot during which the prover is controlled by the adversary.
+    pub slot: Slot,
 }
