@@ -370,6 +370,14 @@ pub enum Msg {
     Key(Action),
     /// A timer tick (no state change today; lets views animate later).
     Tick,
+    /// The orchestrator applied a fault or switched the adversary's strategy
+    /// before or during `slot`.
+    FaultApplied {
+        /// The slot it affects (the next slot to start, or the running one).
+        slot: u64,
+        /// What was done.
+        fault: crate::orchestrator::Fault,
+    },
 }
 
 /// A user action.
@@ -563,6 +571,9 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Log(line) => model.log.push(line),
         Msg::Key(action) => return on_action(model, action),
         Msg::Tick => {}
+        Msg::FaultApplied { slot, fault } => {
+            model.log.push(LogLine::warn(Some(slot), format!("fault: {fault}")));
+        }
     }
     Vec::new()
 }

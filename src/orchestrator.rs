@@ -413,7 +413,7 @@ async fn start_inproc(
     Ok(d)
 }
 
-fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, fault: &Fault) {
+fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, slot: u64, fault: &Fault) {
     let log = |line: LogLine| {
         let _ = tx.send(Msg::Log(line));
     };
@@ -434,7 +434,7 @@ fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, fault: &Fault) {
                 _ => target.set_paused(false),
             }
             warn!(target: "dpgnet::orchestrator", fault = %fault, "fault applied");
-            log(LogLine::warn(None, format!("fault: {fault}")));
+            let _ = tx.send(Msg::FaultApplied { slot, fault: fault.clone() });
             if let Some(address) = address(name) {
                 let _ = tx.send(match fault {
                     Fault::Resume(_) => Msg::NodeUp { address },
@@ -467,7 +467,7 @@ fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, fault: &Fault) {
             }
             adv.set_strategy(parsed, if targets.is_empty() { None } else { Some(&addrs) });
             warn!(target: "dpgnet::orchestrator", fault = %fault, "attack switched");
-            log(LogLine::warn(None, format!("attack: {fault}")));
+            let _ = tx.send(Msg::FaultApplied { slot, fault: fault.clone() });
         }
     }
 }
@@ -514,9 +514,9 @@ pub async fn run(
     run_with_faults(opts, tx, control, faults_rx, cancel).await
 }
 
-/// [`run`], plus live fault injection: every [`Fault`] received on `faults` is
-/// applied at once (mid-slot if a slot is running) and reported as a
-/// [`Msg::NodeDown`].
+/// [`run`], plus live fault injection: every [`PlanStep`] received on `faults` is
+/// applied at the start of its slot, or at once (mid-slot if a slot is running)
+/// when its slot has already started, and reported as a [`Msg::FaultApplied`].
 ///
 /// # Errors
 /// As [`run`].
@@ -524,7 +524,7 @@ pub async fn run_with_faults(
     opts: RunOptions,
     tx: UnboundedSender<Msg>,
     mut control: watch::Receiver<Control>,
-    mut faults: tokio::sync::mpsc::UnboundedReceiver<Fault>,
+    mut faults: tokio::sync::mpsc::UnboundedReceiver<PlanStep>,
     cancel: CancellationToken,
 ) -> Result<Vec<SlotTiming>, OrchestratorError> {
     let np = opts.devnet.network_params.clone();
@@ -587,13 +587,14 @@ async fn drive(
     d: &Devnet0,
     tx: &UnboundedSender<Msg>,
     control: &mut watch::Receiver<Control>,
-    faults: &mut tokio::sync::mpsc::UnboundedReceiver<Fault>,
+    faults: &mut tokio::sync::mpsc::UnboundedReceiver<PlanStep>,
     cancel: &CancellationToken,
     cursor: &mut u64,
     timings: &mut Vec<SlotTiming>,
 ) -> Result<(), OrchestratorError> {
     let first = &d.validators[0].1;
     let mut slot = 0u64;
+    let mut plan: Vec<PlanStep> = opts.plan.clone();
     loop {
         if opts.slots.is_some_and(|n| slot >= n) || cancel.is_cancelled() {
             return Ok(());
@@ -604,9 +605,13 @@ async fn drive(
                 r = control.changed() => if r.is_err() { break },
             }
         }
-        for step in opts.plan.iter().filter(|p| p.slot == slot) {
-            apply_fault(d, tx, &step.fault);
+        while let Ok(step) = faults.try_recv() {
+            plan.push(step);
         }
+        for step in plan.iter().filter(|p| p.slot <= slot) {
+            apply_fault(d, tx, slot, &step.fault);
+        }
+        plan.retain(|p| p.slot > slot);
         let proposer = first
             .proposer(slot)
             .await
@@ -630,7 +635,13 @@ async fn drive(
             tokio::select! {
                 () = cancel.cancelled() => { drive.abort(); return Ok(()) }
                 r = &mut drive => break r,
-                Some(f) = faults.recv() => apply_fault(d, tx, &f),
+                Some(step) = faults.recv() => {
+                    if step.slot <= slot {
+                        apply_fault(d, tx, slot, &step.fault);
+                    } else {
+                        plan.push(step);
+                    }
+                }
                 _ = tick.tick() => {
                     pump(&d.validators, cursor, tx, None).await;
                     if let Ok(st) = first.status().await {

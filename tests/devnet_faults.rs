@@ -102,7 +102,7 @@ async fn run(d: Devnet, slots: u64, kill_at_slot_start: Option<String>) -> Vec<E
         if let Msg::Engine(e) = m {
             if matches!(e, Event::PhaseOpened { slot: 0, .. }) {
                 if let Some(name) = kill.take() {
-                    ftx.send(Fault::Kill(name)).unwrap();
+                    ftx.send(PlanStep { slot: 0, fault: Fault::Kill(name) }).unwrap();
                 }
             }
             events.push(e);

@@ -267,11 +267,33 @@ pub fn designated_q_for_committee(params: &ProcurementParams, committee: u64) ->
     if l0 >= r0 || committee == 0 {
         return 0.0;
     }
+    let k = designated_honest_committee(committee, params.corrupted);
+    if k <= 0 {
+        return 0.0;
+    }
+    // g(q) = 1 + m q − P(1 − q)^k + B is increasing and concave, so Newton's
+    // method from q = 0 (where g < 0) climbs monotonically to the root
+    // without overshooting; bisection finishes it off if it stalls.
+    let (m, k, p) = (committee as f64, k as f64, params.penalty);
     let g = |q: f64| {
         let (l, r) = designated_branches(params, committee, q);
         l - r
     };
-    bisect_increasing(g, 0.0, 1.0)
+    let mut q = 0.0;
+    for _ in 0..500 {
+        let gq = g(q);
+        if gq >= 0.0 {
+            return q;
+        }
+        let slope = m + p * k * survive(q, k - 1.0);
+        let next = (q - gq / slope).min(1.0);
+        if next <= q {
+            // Converged from the left to machine precision.
+            return q;
+        }
+        q = next;
+    }
+    bisect_increasing(g, q, 1.0)
 }
 
 /// Closed forms of the designated equality `1 + m·q = P(1 − q)^k − B` for
@@ -434,7 +456,12 @@ pub fn symmetric_q_for_committee(params: &ProcurementParams, committee: u64) -> 
         let (l, r) = symmetric_branches(params, committee, q);
         l - r
     };
-    (bisect_increasing(g, q_left, 1.0), SymmetricBinding::Equality)
+    let k = (committee as i64 - params.corrupted as i64).max(0) as f64;
+    let dg = |q: f64| m - m * p * survive(q, m - 1.0) + p * k * survive(q, k - 1.0);
+    (
+        newton_bracketed(g, dg, q_left, 1.0),
+        SymmetricBinding::Equality,
+    )
 }
 
 /// The best symmetric committee: exact search over `m ∈ {f+1, …, n}` of
@@ -1231,8 +1258,6 @@ pub struct DesignatedCell {
     pub mixing_probability: f64,
     /// The symmetric lower bound.
     pub symmetric_loss: f64,
-    /// The best lottery's loss.
-    pub lottery_loss: f64,
     /// Designated ≤ symmetric bound: designated is exactly optimal.
     pub designated_optimal: bool,
 }
@@ -1255,14 +1280,12 @@ pub fn designated_grid(
             let params = ProcurementParams::from_honest_fraction(provers, a, p, stake)?;
             let d = optimal_designated(&params)?;
             let s = optimal_symmetric(&params)?;
-            let l = optimal_lottery(&params)?;
             row.push(DesignatedCell {
                 corrupted: params.corrupted,
                 designated_loss: d.loss,
                 committee_size: d.committee_size,
                 mixing_probability: d.mixing_probability,
                 symmetric_loss: s.loss,
-                lottery_loss: l.loss,
                 designated_optimal: d.loss <= s.loss * (1.0 + 1e-12),
             });
         }
@@ -1300,6 +1323,41 @@ fn bisect_increasing(g: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
         }
     }
     hi
+}
+
+/// The root of an increasing `g` on `[lo, hi]` with `g(lo) < 0 ≤ g(hi)`:
+/// Newton steps from the bracket's midpoint, falling back to bisection
+/// whenever a step leaves the bracket (a safeguarded Newton; same answer as
+/// [`bisect_increasing`], in a handful of iterations).
+fn newton_bracketed(g: impl Fn(f64) -> f64, dg: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    let (mut lo, mut hi) = (lo, hi);
+    if g(hi) < 0.0 {
+        return hi;
+    }
+    let mut x = 0.5 * (lo + hi);
+    for _ in 0..300 {
+        let gx = g(x);
+        if gx == 0.0 {
+            return x;
+        }
+        if gx < 0.0 {
+            lo = x;
+        } else {
+            hi = x;
+        }
+        let d = dg(x);
+        let newton = x - gx / d;
+        let next = if d > 0.0 && newton > lo && newton < hi {
+            newton
+        } else {
+            0.5 * (lo + hi)
+        };
+        if (next - x).abs() <= 2.0 * f64::EPSILON * x.abs() || hi - lo <= 2.0 * f64::EPSILON * hi {
+            return next.clamp(lo, hi);
+        }
+        x = next;
+    }
+    x
 }
 
 /// Minimizes `f` on `(0, 1]`: a `points`-point scan, then golden-section
