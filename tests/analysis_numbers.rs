@@ -300,7 +300,7 @@ fn remark_4_3_half_honest() {
 /// numbers, not outputs of the model.)
 #[test]
 fn remarks_4_1_and_4_4_arithmetic() {
-    let eth_usd = 440_000.0 / 189.0;
+    let eth_usd: f64 = 440_000.0 / 189.0;
     assert!((eth_usd - 2328.0).abs() < 1.0);
     let per_prover_usd = 1.33 * 32.0 * eth_usd;
     assert!((per_prover_usd / 1e5 - 1.0).abs() < 0.02, "{per_prover_usd}");

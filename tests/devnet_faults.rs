@@ -9,7 +9,7 @@ use dpgnet::app::Msg;
 use dpgnet::config::{Devnet, Role};
 use dpgnet::node::NodeKey;
 use dpgnet::orchestrator::{
-    Control, Fault, RunOptions, RuntimeKind, genesis, run_with_faults, workload,
+    Control, Fault, PlanStep, RunOptions, RuntimeKind, genesis, run_with_faults, workload,
 };
 use dpgnet::protocol::{
     Engine, EngineParams, EntryKind, Event, MessageKind, Outcome, SetAssignment, Settlement,
