@@ -2,14 +2,21 @@
 //!
 //! Everything the screen or the headless report shows lives in [`Model`]. Only
 //! [`update`] changes it, one [`Msg`] at a time, and it returns the [`Effect`]s the
-//! orchestrator must carry out (quit, pause the engine clock). Money is never
-//! computed here: stakes, balances and totals are copied from the engine's
-//! [`Event`]s, the single source of truth (DESIGN.md "Shape").
+//! orchestrator must carry out (quit, pause the engine clock, inject an attack).
+//! Money is never computed here: stakes, balances and totals are copied from the
+//! engine's [`Event`]s, the single source of truth (DESIGN.md "Shape"); the
+//! [`OutcomeTotals`] only add up the engine's own settlements.
+//!
+//! Keys reach [`update`] as [`Action`]s through two tables of data:
+//! [`KEYBINDINGS`] for the main screen and [`ATTACK_MENU_KEYBINDINGS`] while the
+//! attack menu is open ([`Model::key_context`] says which one is live).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use alloy_primitives::Address;
 
+use crate::node::adversary::{STRATEGY_NAMES, Strategy};
+use crate::orchestrator::{Fault, PlanStep};
 use crate::protocol::{
     EntryKind, Event, LedgerEntry, LedgerTotals, MessageKind, Outcome, Phase, Role, SetAssignment,
     Settlement, Verdict, WarningKind,
@@ -247,6 +254,338 @@ impl EventLog {
     }
 }
 
+/// How many detector warnings the model keeps (the count of all of them is kept too).
+pub const WARNINGS_CAPACITY: usize = 100;
+
+/// One detector finding, as the engine raised it ([`Event::Warning`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarningRow {
+    /// Slot.
+    pub slot: u64,
+    /// Phase.
+    pub phase: Phase,
+    /// The node at fault.
+    pub node: Address,
+    /// What was detected.
+    pub kind: WarningKind,
+    /// The engine's detail text.
+    pub detail: String,
+}
+
+/// What one honest node lost over the run, reward units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hurt {
+    /// Protocol penalties taken from its stake (applied amounts).
+    pub penalties: u64,
+    /// Slashes taken from its stake (applied amounts).
+    pub slashed: u64,
+}
+
+impl Hurt {
+    /// Penalties plus slashes.
+    #[must_use]
+    pub fn total(self) -> u64 {
+        self.penalties.saturating_add(self.slashed)
+    }
+}
+
+/// The run's outcome so far, added up from the engine's [`Settlement`]s only
+/// (never from loose ledger events, so nothing is counted twice).
+///
+/// The attacker is every node marked [`NodeInfo::adversary_controlled`] (and the
+/// adversary agent itself); every other node is honest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutcomeTotals {
+    /// Settlements added up.
+    pub slots: u64,
+    /// Stake slashed from adversary-controlled provers (applied amounts).
+    pub attacker_slashed: u64,
+    /// Protocol penalties taken from adversary-controlled provers (applied amounts).
+    pub attacker_penalties: u64,
+    /// Rewards paid to adversary-controlled provers.
+    pub attacker_rewards: u64,
+    /// Σ settlement payments (rewards minted).
+    pub payments: u64,
+    /// Σ settlement loss: payments + P × liveness faults (the paper's loss).
+    pub loss: u64,
+    /// Slots that ended in a liveness fault.
+    pub liveness_faults: u64,
+    /// Honest nodes that were penalized or slashed, with what they lost.
+    pub honest_hurt: BTreeMap<Address, Hurt>,
+}
+
+impl OutcomeTotals {
+    /// What left the attacker's stake: slashes plus penalties.
+    #[must_use]
+    pub fn attacker_lost(&self) -> u64 {
+        self.attacker_slashed
+            .saturating_add(self.attacker_penalties)
+    }
+
+    /// The liveness part of the loss: Σ loss − Σ payments = P × liveness faults.
+    #[must_use]
+    pub fn liveness_loss(&self) -> u64 {
+        self.loss.saturating_sub(self.payments)
+    }
+
+    /// Add one settlement; `is_attacker` tells adversary-controlled accounts apart.
+    pub fn add(&mut self, s: &Settlement, is_attacker: impl Fn(&Address) -> bool) {
+        self.slots = self.slots.saturating_add(1);
+        self.payments = self.payments.saturating_add(s.payments);
+        self.loss = self.loss.saturating_add(s.loss);
+        if s.outcome == Outcome::LivenessFault {
+            self.liveness_faults = self.liveness_faults.saturating_add(1);
+        }
+        for e in &s.entries {
+            let attacker = is_attacker(&e.node);
+            match (e.kind, attacker) {
+                (EntryKind::Reward, true) => {
+                    self.attacker_rewards = self.attacker_rewards.saturating_add(e.amount);
+                }
+                (EntryKind::Reward, false) => {}
+                (EntryKind::Penalty, true) => {
+                    self.attacker_penalties = self.attacker_penalties.saturating_add(e.applied);
+                }
+                (EntryKind::Slash, true) => {
+                    self.attacker_slashed = self.attacker_slashed.saturating_add(e.applied);
+                }
+                (EntryKind::Penalty, false) => {
+                    let h = self.honest_hurt.entry(e.node).or_default();
+                    h.penalties = h.penalties.saturating_add(e.applied);
+                }
+                (EntryKind::Slash, false) => {
+                    let h = self.honest_hurt.entry(e.node).or_default();
+                    h.slashed = h.slashed.saturating_add(e.applied);
+                }
+            }
+        }
+    }
+}
+
+/// A field of the [`AttackMenu`], in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MenuField {
+    /// The strategy list.
+    Strategy,
+    /// The strategy's number (parameterized strategies only).
+    Param,
+    /// The adversary-controlled provers to switch.
+    Targets,
+    /// The slot before which the switch applies.
+    Slot,
+}
+
+/// One strategy the attack menu offers, read from [`STRATEGY_NAMES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StrategyChoice {
+    /// The name the adversary parses, e.g. `sybil`.
+    pub name: &'static str,
+    /// For a parameterized strategy, its parameter's name and default, e.g.
+    /// `("capacity", 2)`.
+    pub param: Option<(&'static str, u32)>,
+}
+
+/// Every strategy of [`STRATEGY_NAMES`], in its order. A parameterized entry
+/// (`sybil[:capacity]`) gets the default its [`Strategy`] parser gives it.
+#[must_use]
+pub fn strategy_choices() -> Vec<StrategyChoice> {
+    STRATEGY_NAMES
+        .iter()
+        .map(|&entry| match entry.split_once("[:") {
+            Some((name, rest)) => {
+                let default = name
+                    .parse::<Strategy>()
+                    .ok()
+                    .and_then(|s| {
+                        s.to_string()
+                            .split_once(':')
+                            .and_then(|(_, n)| n.parse().ok())
+                    })
+                    .unwrap_or(1);
+                StrategyChoice {
+                    name,
+                    param: Some((rest.trim_end_matches(']'), default)),
+                }
+            }
+            None => StrategyChoice {
+                name: entry,
+                param: None,
+            },
+        })
+        .collect()
+}
+
+/// True for a strategy string that stops an attack (`honest`, `none`).
+#[must_use]
+pub fn is_honest(strategy: &str) -> bool {
+    matches!(strategy.parse::<Strategy>(), Ok(Strategy::Honest))
+}
+
+/// The largest value the attack menu's number field takes.
+pub const MENU_PARAM_MAX: u32 = 999;
+
+/// The attack menu's state: what the user picked so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttackMenu {
+    /// The focused field.
+    pub field: MenuField,
+    /// Index into [`strategy_choices`].
+    pub strategy: usize,
+    /// The chosen strategy's number (its default when it was picked).
+    pub param: u32,
+    /// The adversary-controlled provers by name, and whether each is a target.
+    pub targets: Vec<(String, bool)>,
+    /// The highlighted target.
+    pub cursor: usize,
+    /// The slot before which the step applies.
+    pub slot: u64,
+    /// The lowest slot offered: the running one (applied at once).
+    pub min_slot: u64,
+    /// Why the last Enter did not launch, if it did not.
+    pub error: Option<String>,
+}
+
+impl AttackMenu {
+    /// A menu for `model`: the first attack strategy, every adversary-controlled
+    /// prover, the next slot.
+    #[must_use]
+    pub fn new(model: &Model) -> Self {
+        let choices = strategy_choices();
+        let strategy = choices
+            .iter()
+            .position(|c| !is_honest(c.name))
+            .unwrap_or(0);
+        let targets = model
+            .nodes
+            .iter()
+            .filter(|r| r.info.adversary_controlled)
+            .map(|r| (r.info.name.clone(), true))
+            .collect();
+        Self {
+            field: MenuField::Strategy,
+            strategy,
+            param: choices
+                .get(strategy)
+                .and_then(|c| c.param)
+                .map_or(0, |(_, d)| d),
+            targets,
+            cursor: 0,
+            slot: model.next_slot(),
+            min_slot: model.slot.unwrap_or(0),
+            error: None,
+        }
+    }
+
+    /// The chosen strategy.
+    #[must_use]
+    pub fn choice(&self) -> StrategyChoice {
+        strategy_choices()[self.strategy]
+    }
+
+    /// The strategy string the adversary parses, e.g. `invalid_proof` or `sybil:3`.
+    #[must_use]
+    pub fn strategy_arg(&self) -> String {
+        let c = self.choice();
+        match c.param {
+            Some(_) => format!("{}:{}", c.name, self.param),
+            None => c.name.to_owned(),
+        }
+    }
+
+    /// The fields of the menu, in Tab order (the number field only when the
+    /// strategy takes one).
+    #[must_use]
+    pub fn fields(&self) -> Vec<MenuField> {
+        let mut f = vec![MenuField::Strategy];
+        if self.choice().param.is_some() {
+            f.push(MenuField::Param);
+        }
+        f.extend([MenuField::Targets, MenuField::Slot]);
+        f
+    }
+
+    /// The plan step Enter launches. Every target picked means all of them (an
+    /// empty target list, which also covers identities the adversary adds later).
+    ///
+    /// # Errors
+    /// No target is picked while there are some to pick.
+    pub fn plan_step(&self) -> Result<PlanStep, String> {
+        let picked: Vec<String> = self
+            .targets
+            .iter()
+            .filter(|(_, on)| *on)
+            .map(|(n, _)| n.clone())
+            .collect();
+        if picked.is_empty() && !self.targets.is_empty() {
+            return Err("pick at least one target (Space)".to_owned());
+        }
+        let targets = if picked.len() == self.targets.len() {
+            Vec::new()
+        } else {
+            picked
+        };
+        Ok(PlanStep {
+            slot: self.slot,
+            fault: Fault::Strategy {
+                strategy: self.strategy_arg(),
+                targets,
+            },
+        })
+    }
+
+    fn move_field(&mut self, forward: bool) {
+        let fields = self.fields();
+        let i = fields.iter().position(|f| *f == self.field).unwrap_or(0);
+        let n = fields.len();
+        self.field = fields[if forward { (i + 1) % n } else { (i + n - 1) % n }];
+    }
+
+    fn select_strategy(&mut self, index: usize) {
+        let choices = strategy_choices();
+        self.strategy = index.min(choices.len() - 1);
+        self.param = choices[self.strategy].param.map_or(0, |(_, d)| d);
+    }
+
+    fn bump_slot(&mut self, up: bool) {
+        self.slot = if up {
+            self.slot.saturating_add(1)
+        } else {
+            self.slot.saturating_sub(1).max(self.min_slot)
+        };
+    }
+
+    fn bump_param(&mut self, up: bool) {
+        self.param = if up {
+            (self.param + 1).min(MENU_PARAM_MAX)
+        } else {
+            self.param.saturating_sub(1).max(1)
+        };
+    }
+
+    /// ↑ (`up`) or ↓ inside the focused field.
+    fn step(&mut self, up: bool) {
+        match self.field {
+            MenuField::Strategy => {
+                let i = if up {
+                    self.strategy.saturating_sub(1)
+                } else {
+                    self.strategy + 1
+                };
+                self.select_strategy(i);
+            }
+            MenuField::Param => self.bump_param(up),
+            MenuField::Targets => {
+                self.cursor = if up {
+                    self.cursor.saturating_sub(1)
+                } else {
+                    (self.cursor + 1).min(self.targets.len().saturating_sub(1))
+                };
+            }
+            MenuField::Slot => self.bump_slot(up),
+        }
+    }
+}
+
 /// Everything the TUI and the headless report display.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
@@ -286,6 +625,20 @@ pub struct Model {
     pub selected_node: usize,
     /// The current slot's proposer.
     pub proposer: Option<Address>,
+    /// The attack menu, while it is open.
+    pub attack_menu: Option<AttackMenu>,
+    /// The attack running now (a non-honest strategy switched on and not stopped),
+    /// e.g. `invalid_proof` or `steal on prover-7`.
+    pub attack: Option<String>,
+    /// Slots that were attacked: a fault applied before or during them, or an
+    /// attack running when they started.
+    pub attacked: BTreeSet<u64>,
+    /// The latest detector warnings, oldest first (at most [`WARNINGS_CAPACITY`]).
+    pub warnings: VecDeque<WarningRow>,
+    /// Every detector warning seen, kept or not.
+    pub warnings_total: u64,
+    /// What the attacker and the protocol lost so far, from the settlements.
+    pub outcome: OutcomeTotals,
 }
 
 impl Model {
@@ -311,7 +664,38 @@ impl Model {
             conservation_ok: true,
             selected_node: 0,
             proposer: None,
+            attack_menu: None,
+            attack: None,
+            attacked: BTreeSet::new(),
+            warnings: VecDeque::new(),
+            warnings_total: 0,
+            outcome: OutcomeTotals::default(),
         }
+    }
+
+    /// The next slot to start: one past the current slot, or 0 before any started.
+    #[must_use]
+    pub fn next_slot(&self) -> u64 {
+        self.slot.map_or(0, |s| s.saturating_add(1))
+    }
+
+    /// Which keybindings are live: the attack menu's while it is open (and the
+    /// help popup is not over it), the main screen's otherwise.
+    #[must_use]
+    pub fn key_context(&self) -> KeyContext {
+        if self.attack_menu.is_some() && !self.show_help {
+            KeyContext::AttackMenu
+        } else {
+            KeyContext::Main
+        }
+    }
+
+    /// True for an account the adversary holds: an adversary-controlled prover or
+    /// the adversary agent itself.
+    #[must_use]
+    pub fn is_attacker(&self, address: &Address) -> bool {
+        self.node(address)
+            .is_some_and(|r| r.info.adversary_controlled || r.info.role == Role::Adversary)
     }
 
     /// The row of the node with `address`.
@@ -395,15 +779,42 @@ pub enum Action {
     Up,
     /// Move the node cursor down.
     Down,
+    /// Open the attack menu.
+    OpenAttackMenu,
+    /// Switch every adversary-controlled prover back to `honest`, at once.
+    StopAttack,
+    /// Attack menu: focus the next field.
+    MenuNextField,
+    /// Attack menu: focus the previous field.
+    MenuPrevField,
+    /// Attack menu: previous strategy or target, or the focused number + 1.
+    MenuUp,
+    /// Attack menu: next strategy or target, or the focused number − 1.
+    MenuDown,
+    /// Attack menu: pick or unpick the highlighted target.
+    MenuToggle,
+    /// Attack menu: the focused number (the slot unless the strategy's number is
+    /// focused) + 1.
+    MenuPlus,
+    /// Attack menu: the focused number (the slot unless the strategy's number is
+    /// focused) − 1.
+    MenuMinus,
+    /// Attack menu: launch the attack.
+    MenuLaunch,
+    /// Attack menu: close without launching.
+    MenuClose,
 }
 
 /// What the orchestrator must do after an [`update`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Stop the devnet and exit.
     Quit,
     /// Pause (`true`) or resume (`false`) the engine's clock.
     SetPaused(bool),
+    /// Apply a plan step live (an attack from the menu, or stopping it); the
+    /// orchestrator answers with [`Msg::FaultApplied`] once it applied it.
+    Inject(PlanStep),
 }
 
 /// A key, independent of the terminal library.
@@ -417,19 +828,35 @@ pub enum Key {
     Up,
     /// Arrow down.
     Down,
+    /// Arrow left.
+    Left,
+    /// Arrow right.
+    Right,
+    /// Tab.
+    Tab,
+    /// Shift-Tab.
+    BackTab,
+    /// Enter.
+    Enter,
     /// Escape.
     Esc,
 }
 
 impl Key {
-    /// Display label, e.g. `q`, `↑`, `Esc`, `Ctrl-c`.
+    /// Display label, e.g. `q`, `↑`, `Esc`, `Ctrl-c`, `Space`.
     #[must_use]
     pub fn label(self) -> String {
         match self {
+            Key::Char(' ') => "Space".to_owned(),
             Key::Char(c) => c.to_string(),
             Key::Ctrl(c) => format!("Ctrl-{c}"),
             Key::Up => "↑".to_owned(),
             Key::Down => "↓".to_owned(),
+            Key::Left => "←".to_owned(),
+            Key::Right => "→".to_owned(),
+            Key::Tab => "Tab".to_owned(),
+            Key::BackTab => "S-Tab".to_owned(),
+            Key::Enter => "Enter".to_owned(),
             Key::Esc => "Esc".to_owned(),
         }
     }
@@ -446,59 +873,92 @@ pub struct Keybinding {
     pub description: &'static str,
 }
 
-/// Every keybinding, in help-popup order. Used both to map keys and to render help.
+/// Which keybinding table is live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyContext {
+    /// The main screen: [`KEYBINDINGS`].
+    Main,
+    /// The attack menu is open: [`ATTACK_MENU_KEYBINDINGS`].
+    AttackMenu,
+}
+
+impl KeyContext {
+    /// The keybindings of this context, in help-popup order.
+    #[must_use]
+    pub fn bindings(self) -> &'static [Keybinding] {
+        match self {
+            KeyContext::Main => KEYBINDINGS,
+            KeyContext::AttackMenu => ATTACK_MENU_KEYBINDINGS,
+        }
+    }
+}
+
+const fn bind(key: Key, action: Action, description: &'static str) -> Keybinding {
+    Keybinding {
+        key,
+        action,
+        description,
+    }
+}
+
+/// Every main-screen keybinding, in help-popup order. Used both to map keys and
+/// to render help and the footer.
 pub const KEYBINDINGS: &[Keybinding] = &[
-    Keybinding {
-        key: Key::Char('q'),
-        action: Action::Quit,
-        description: "quit (stops the devnet)",
-    },
-    Keybinding {
-        key: Key::Ctrl('c'),
-        action: Action::Quit,
-        description: "quit (stops the devnet)",
-    },
-    Keybinding {
-        key: Key::Char('p'),
-        action: Action::TogglePause,
-        description: "pause / resume",
-    },
-    Keybinding {
-        key: Key::Char('?'),
-        action: Action::ToggleHelp,
-        description: "show / hide this help",
-    },
-    Keybinding {
-        key: Key::Esc,
-        action: Action::CloseHelp,
-        description: "close this help",
-    },
-    Keybinding {
-        key: Key::Up,
-        action: Action::Up,
-        description: "previous node",
-    },
-    Keybinding {
-        key: Key::Char('k'),
-        action: Action::Up,
-        description: "previous node",
-    },
-    Keybinding {
-        key: Key::Down,
-        action: Action::Down,
-        description: "next node",
-    },
-    Keybinding {
-        key: Key::Char('j'),
-        action: Action::Down,
-        description: "next node",
-    },
+    bind(Key::Char('q'), Action::Quit, "quit (stops the devnet)"),
+    bind(Key::Ctrl('c'), Action::Quit, "quit (stops the devnet)"),
+    bind(Key::Char('p'), Action::TogglePause, "pause / resume"),
+    bind(Key::Char('?'), Action::ToggleHelp, "show / hide this help"),
+    bind(Key::Esc, Action::CloseHelp, "close this help"),
+    bind(Key::Up, Action::Up, "previous node"),
+    bind(Key::Char('k'), Action::Up, "previous node"),
+    bind(Key::Down, Action::Down, "next node"),
+    bind(Key::Char('j'), Action::Down, "next node"),
+    bind(
+        Key::Char('a'),
+        Action::OpenAttackMenu,
+        "attack menu: strategy, targets, slot",
+    ),
+    bind(
+        Key::Char('h'),
+        Action::StopAttack,
+        "stop the attack (strategy honest, now)",
+    ),
 ];
 
-/// The action bound to `key`, if any.
+/// The attack menu's keybindings, live while it is open, in help-popup order.
+pub const ATTACK_MENU_KEYBINDINGS: &[Keybinding] = &[
+    bind(Key::Tab, Action::MenuNextField, "next field"),
+    bind(Key::Right, Action::MenuNextField, "next field"),
+    bind(Key::BackTab, Action::MenuPrevField, "previous field"),
+    bind(Key::Left, Action::MenuPrevField, "previous field"),
+    bind(Key::Up, Action::MenuUp, "previous item / number + 1"),
+    bind(Key::Char('k'), Action::MenuUp, "previous item / number + 1"),
+    bind(Key::Down, Action::MenuDown, "next item / number − 1"),
+    bind(Key::Char('j'), Action::MenuDown, "next item / number − 1"),
+    bind(Key::Char(' '), Action::MenuToggle, "pick / unpick a target"),
+    bind(Key::Char('+'), Action::MenuPlus, "slot (or focused number) + 1"),
+    bind(Key::Char('='), Action::MenuPlus, "slot (or focused number) + 1"),
+    bind(Key::Char('-'), Action::MenuMinus, "slot (or focused number) − 1"),
+    bind(Key::Enter, Action::MenuLaunch, "launch the attack"),
+    bind(Key::Esc, Action::MenuClose, "close the menu"),
+    bind(Key::Char('?'), Action::ToggleHelp, "show / hide this help"),
+    bind(Key::Ctrl('c'), Action::Quit, "quit (stops the devnet)"),
+];
+
+/// The main-screen action bound to `key`, if any.
 #[must_use]
 pub fn action_for(key: Key) -> Option<Action> {
-    KEYBINDINGS.iter().find(|b| b.key == key).map(|b| b.action)
+    action_in(KeyContext::Main, key)
+}
+
+/// The action bound to `key` in `context`, if any.
+#[must_use]
+pub fn action_in(context: KeyContext, key: Key) -> Option<Action> {
+    context
+        .bindings()
+        .iter()
+        .find(|b| b.key == key)
+        .map(|b| b.action)
 }
 
 /// `0x1234…abcd`: the first and last two bytes of an address, lowercase hex.
@@ -571,11 +1031,37 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Log(line) => model.log.push(line),
         Msg::Key(action) => return on_action(model, action),
         Msg::Tick => {}
-        Msg::FaultApplied { slot, fault } => {
-            model.log.push(LogLine::warn(Some(slot), format!("fault: {fault}")));
-        }
+        Msg::FaultApplied { slot, fault } => on_fault_applied(model, slot, fault),
     }
     Vec::new()
+}
+
+/// Mark the slot a fault hit and track the running attack. A non-honest strategy
+/// starts (or changes) the attack, `honest` on every prover stops it; kill and
+/// pause mark their slot only.
+fn on_fault_applied(model: &mut Model, slot: u64, fault: Fault) {
+    model
+        .log
+        .push(LogLine::warn(Some(slot), format!("fault: {fault}")));
+    match &fault {
+        Fault::Strategy { strategy, targets } if is_honest(strategy) => {
+            if targets.is_empty() {
+                model.attack = None;
+            }
+        }
+        Fault::Strategy { strategy, targets } => {
+            model.attack = Some(if targets.is_empty() {
+                strategy.clone()
+            } else {
+                format!("{strategy} on {}", targets.join(", "))
+            });
+            model.attacked.insert(slot);
+        }
+        Fault::Kill(_) | Fault::Pause(_) => {
+            model.attacked.insert(slot);
+        }
+        Fault::Resume(_) => {}
+    }
 }
 
 fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
@@ -595,6 +1081,85 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
             model.selected_node =
                 (model.selected_node + 1).min(model.nodes.len().saturating_sub(1));
         }
+        Action::OpenAttackMenu => {
+            if model.attack_menu.is_none() {
+                model.attack_menu = Some(AttackMenu::new(model));
+            }
+            model.show_help = false;
+        }
+        Action::StopAttack => {
+            let step = PlanStep {
+                slot: model.slot.unwrap_or(0),
+                fault: Fault::Strategy {
+                    strategy: "honest".to_owned(),
+                    targets: Vec::new(),
+                },
+            };
+            model.log.push(LogLine::info(
+                model.slot,
+                "stop attack requested: strategy honest on every corrupted prover",
+            ));
+            return vec![Effect::Inject(step)];
+        }
+        Action::MenuNextField
+        | Action::MenuPrevField
+        | Action::MenuUp
+        | Action::MenuDown
+        | Action::MenuToggle
+        | Action::MenuPlus
+        | Action::MenuMinus
+        | Action::MenuLaunch
+        | Action::MenuClose => return on_menu_action(model, action),
+    }
+    Vec::new()
+}
+
+/// An attack-menu action; ignored while the menu is closed.
+fn on_menu_action(model: &mut Model, action: Action) -> Vec<Effect> {
+    let Some(menu) = model.attack_menu.as_mut() else {
+        return Vec::new();
+    };
+    if action != Action::MenuLaunch {
+        menu.error = None;
+    }
+    match action {
+        Action::MenuNextField => menu.move_field(true),
+        Action::MenuPrevField => menu.move_field(false),
+        Action::MenuUp => menu.step(true),
+        Action::MenuDown => menu.step(false),
+        Action::MenuToggle => {
+            if menu.field == MenuField::Targets
+                && let Some((_, on)) = menu.targets.get_mut(menu.cursor)
+            {
+                *on = !*on;
+            }
+        }
+        Action::MenuPlus | Action::MenuMinus => {
+            let up = action == Action::MenuPlus;
+            if menu.field == MenuField::Param {
+                menu.bump_param(up);
+            } else {
+                menu.bump_slot(up);
+            }
+        }
+        Action::MenuLaunch => match menu.plan_step() {
+            Ok(step) => {
+                let when = if model.slot.is_some_and(|s| step.slot <= s) {
+                    "now".to_owned()
+                } else {
+                    format!("before slot {}", step.slot)
+                };
+                model.log.push(LogLine::info(
+                    model.slot,
+                    format!("attack queued: {} ({when})", step.fault),
+                ));
+                model.attack_menu = None;
+                return vec![Effect::Inject(step)];
+            }
+            Err(e) => menu.error = Some(e),
+        },
+        Action::MenuClose => model.attack_menu = None,
+        _ => {}
     }
     Vec::new()
 }
@@ -691,15 +1256,26 @@ fn on_event(model: &mut Model, event: Event) {
             detail,
         } => {
             let label = model.node_label(&node);
-            let detail = if detail.is_empty() {
+            let text = if detail.is_empty() {
                 String::new()
             } else {
                 format!(": {detail}")
             };
             model.log.push(LogLine::warn(
                 Some(slot),
-                format!("{phase}: ⚠ {} by {label}{detail}", warning_label(kind)),
+                format!("{phase}: ⚠ {} by {label}{text}", warning_label(kind)),
             ));
+            if model.warnings.len() == WARNINGS_CAPACITY {
+                model.warnings.pop_front();
+            }
+            model.warnings.push_back(WarningRow {
+                slot,
+                phase,
+                node,
+                kind,
+                detail,
+            });
+            model.warnings_total = model.warnings_total.saturating_add(1);
         }
         Event::PhaseClosed {
             slot,
@@ -739,6 +1315,13 @@ fn on_slot_started(
     model.phase = None;
     model.phase_elapsed_s = 0.0;
     model.proposer = Some(proposer);
+    if model.attack.is_some() {
+        model.attacked.insert(slot);
+    }
+    if let Some(menu) = model.attack_menu.as_mut() {
+        menu.min_slot = slot;
+        menu.slot = menu.slot.max(slot);
+    }
     for row in &mut model.nodes {
         row.assignment.clear();
         if row.status != NodeStatus::Down {
@@ -813,6 +1396,9 @@ fn on_settled(model: &mut Model, s: &Settlement) {
     }
     model.totals = Some(s.totals);
     model.conservation_ok = s.conservation_ok;
+    let mut outcome = std::mem::take(&mut model.outcome);
+    outcome.add(s, |a| model.is_attacker(a));
+    model.outcome = outcome;
     let text = format!(
         "slot {} {}, paid {}, loss {}",
         s.slot, s.outcome, s.payments, s.loss
@@ -859,6 +1445,7 @@ pub(crate) mod fixtures {
     use alloy_primitives::{Address, B256, keccak256};
 
     use super::{Model, Msg, NodeInfo, update};
+    use crate::orchestrator::Fault;
     use crate::protocol::{
         Account, EntryKind, Event, LedgerEntry, LedgerTotals, MessageKind, Outcome, Phase, Role,
         SetAssignment, Settlement, Verdict, WarningKind,
@@ -939,15 +1526,15 @@ pub(crate) mod fixtures {
         })
     }
 
-    fn ledger(
+    fn entry(
         slot: u64,
         phase: Phase,
         node: &str,
         kind: EntryKind,
         amount: u64,
         rule: &str,
-    ) -> Msg {
-        Msg::Engine(Event::Ledger(LedgerEntry {
+    ) -> LedgerEntry {
+        LedgerEntry {
             slot,
             phase,
             node: addr(node),
@@ -955,11 +1542,24 @@ pub(crate) mod fixtures {
             amount,
             rule: rule.to_owned(),
             applied: amount,
-        }))
+        }
     }
 
-    /// The messages of a two-slot run: slot 1 finalized in T3 with prover-7 slashed
-    /// for a stolen proof, slot 2 a liveness fault, now in slot 3's T2.
+    /// A strategy switch the orchestrator applied before `slot`.
+    pub(crate) fn strategy(slot: u64, strategy: &str, targets: &[&str]) -> Msg {
+        Msg::FaultApplied {
+            slot,
+            fault: Fault::Strategy {
+                strategy: strategy.to_owned(),
+                targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+            },
+        }
+    }
+
+    /// The messages of a two-slot attacked run: `steal` on prover-7 from slot 1,
+    /// which finalizes in T3 with prover-7 slashed for a stolen proof; `withhold` on
+    /// every corrupted prover from slot 2, a liveness fault in which honest prover-2
+    /// is penalized too; now in slot 3's T2 (attack still on).
     pub(crate) fn msgs() -> Vec<Msg> {
         let genesis_stake = |n: &str| {
             if n.starts_with("validator") {
@@ -982,6 +1582,7 @@ pub(crate) mod fixtures {
                     balance: 0,
                 },
             }),
+            strategy(1, "steal", &["prover-7"]),
             // Slot 1: four provers, redundancy 2, finalized in T3.
             Msg::Engine(Event::SlotStarted {
                 slot: 1,
@@ -1059,10 +1660,11 @@ pub(crate) mod fixtures {
             ("prover-3", 50, "REWARD_T2_PROVER"),
             ("prover-5", 50, "REWARD_T2_PROVER"),
         ];
-        for (n, amount, rule) in rewards {
-            m.push(ledger(1, Phase::T3, n, EntryKind::Reward, amount, rule));
-        }
-        m.push(ledger(
+        let mut entries1: Vec<LedgerEntry> = rewards
+            .into_iter()
+            .map(|(n, amount, rule)| entry(1, Phase::T3, n, EntryKind::Reward, amount, rule))
+            .collect();
+        entries1.push(entry(
             1,
             Phase::T2,
             "prover-7",
@@ -1070,7 +1672,7 @@ pub(crate) mod fixtures {
             100,
             "PENALTY_T2_PROVER",
         ));
-        m.push(ledger(
+        entries1.push(entry(
             1,
             Phase::T2,
             "prover-7",
@@ -1078,6 +1680,7 @@ pub(crate) mod fixtures {
             5_000,
             "stolen_proof",
         ));
+        m.extend(entries1.iter().cloned().map(|e| Msg::Engine(Event::Ledger(e))));
         let after1 = |n: &str| match n {
             "validator-2" => (32_000, 40),
             "prover-1" => (10_000, 120),
@@ -1092,7 +1695,7 @@ pub(crate) mod fixtures {
             outcome: Outcome::FinalizedT3,
             proofs_submitted: 9,
             proofs_valid: 7,
-            entries: Vec::new(),
+            entries: entries1,
             payments: 260,
             loss: 260,
             totals: LedgerTotals {
@@ -1107,6 +1710,7 @@ pub(crate) mod fixtures {
             accounts: accounts(after1),
         })));
         // Slot 2: the adversary's provers withhold; nobody aggregates: liveness fault.
+        m.push(strategy(2, "withhold", &[]));
         m.push(Msg::Engine(Event::SlotStarted {
             slot: 2,
             block: 2,
@@ -1127,16 +1731,27 @@ pub(crate) mod fixtures {
                 finalized: false,
             }));
         }
-        m.push(ledger(
-            2,
-            Phase::T2,
-            "prover-8",
-            EntryKind::Penalty,
-            100,
-            "PENALTY_T2_PROVER",
-        ));
+        let entries2 = vec![
+            entry(
+                2,
+                Phase::T2,
+                "prover-8",
+                EntryKind::Penalty,
+                100,
+                "PENALTY_T2_PROVER",
+            ),
+            entry(
+                2,
+                Phase::T2,
+                "prover-2",
+                EntryKind::Penalty,
+                100,
+                "PENALTY_T2_PROVER",
+            ),
+        ];
+        m.extend(entries2.iter().cloned().map(|e| Msg::Engine(Event::Ledger(e))));
         let after2 = |n: &str| match n {
-            "prover-8" => (9_900, 0),
+            "prover-8" | "prover-2" => (9_900, 0),
             n => after1(n),
         };
         m.push(Msg::Engine(Event::Settled(Settlement {
@@ -1145,15 +1760,15 @@ pub(crate) mod fixtures {
             outcome: Outcome::LivenessFault,
             proofs_submitted: 0,
             proofs_valid: 0,
-            entries: Vec::new(),
+            entries: entries2,
             payments: 0,
             loss: 1_000,
             totals: LedgerTotals {
                 genesis: 208_000,
                 minted: 260,
-                burned: 5_200,
+                burned: 5_300,
                 treasury: 0,
-                stake: 202_800,
+                stake: 202_700,
                 balance: 260,
             },
             conservation_ok: true,
@@ -1316,7 +1931,7 @@ mod tests {
             (0, 0)
         );
         let t = m.totals.unwrap();
-        assert_eq!((t.minted, t.burned, t.stake), (260, 5_200, 202_800));
+        assert_eq!((t.minted, t.burned, t.stake), (260, 5_300, 202_700));
         assert!(m.conservation_ok);
         let outcomes: Vec<_> = m
             .history
@@ -1436,6 +2051,404 @@ mod tests {
         assert_eq!(action_for(Key::Char('j')), Some(Action::Down));
         assert_eq!(action_for(Key::Up), Some(Action::Up));
         assert_eq!(action_for(Key::Char('x')), None);
+    }
+
+    fn open_menu(m: &mut Model) {
+        assert!(update(m, Msg::Key(Action::OpenAttackMenu)).is_empty());
+        assert_eq!(m.key_context(), KeyContext::AttackMenu);
+    }
+
+    fn press(m: &mut Model, actions: &[Action]) -> Vec<Effect> {
+        actions
+            .iter()
+            .flat_map(|a| update(m, Msg::Key(*a)))
+            .collect()
+    }
+
+    #[test]
+    fn strategy_choices_follow_the_adversary() {
+        let choices = strategy_choices();
+        let names: Vec<&str> = choices.iter().map(|c| c.name).collect();
+        assert_eq!(
+            names,
+            [
+                "honest",
+                "withhold",
+                "silent",
+                "late",
+                "invalid_proof",
+                "steal",
+                "equivocate",
+                "no_reuse",
+                "sybil",
+                "targeted_liveness"
+            ]
+        );
+        let params: Vec<_> = choices.iter().filter_map(|c| c.param).collect();
+        assert_eq!(params, [("capacity", 2), ("f", 3)]);
+        // Every string the menu can build parses.
+        for c in choices {
+            let arg = c.param.map_or(c.name.to_owned(), |(_, d)| format!("{}:{d}", c.name));
+            assert!(arg.parse::<Strategy>().is_ok(), "{arg}");
+        }
+        assert!(is_honest("honest") && is_honest("none") && !is_honest("steal"));
+    }
+
+    #[test]
+    fn attack_menu_launches_the_exact_plan_step() {
+        let mut m = model();
+        open_menu(&mut m);
+        let menu = m.attack_menu.as_ref().unwrap();
+        // Defaults: the first attack strategy, every corrupted prover, the next slot.
+        assert_eq!(menu.strategy_arg(), "withhold");
+        assert_eq!(
+            menu.targets,
+            vec![("prover-7".to_owned(), true), ("prover-8".to_owned(), true)]
+        );
+        assert_eq!((menu.slot, menu.min_slot), (4, 3));
+        // withhold → silent → late → invalid_proof; no number field for it.
+        press(&mut m, &[Action::MenuDown; 3]);
+        let menu = m.attack_menu.as_ref().unwrap();
+        assert_eq!(menu.strategy_arg(), "invalid_proof");
+        assert_eq!(
+            menu.fields(),
+            [MenuField::Strategy, MenuField::Targets, MenuField::Slot]
+        );
+        // Targets: unpick prover-8; slot: one later.
+        press(
+            &mut m,
+            &[
+                Action::MenuNextField,
+                Action::MenuDown,
+                Action::MenuToggle,
+                Action::MenuNextField,
+                Action::MenuPlus,
+            ],
+        );
+        assert_eq!(m.attack_menu.as_ref().unwrap().field, MenuField::Slot);
+        let effects = press(&mut m, &[Action::MenuLaunch]);
+        assert_eq!(
+            effects,
+            vec![Effect::Inject(PlanStep {
+                slot: 5,
+                fault: Fault::Strategy {
+                    strategy: "invalid_proof".to_owned(),
+                    targets: vec!["prover-7".to_owned()],
+                },
+            })]
+        );
+        assert!(m.attack_menu.is_none());
+        assert_eq!(m.key_context(), KeyContext::Main);
+        let last = m.log.iter().last().unwrap();
+        assert_eq!(
+            last.text,
+            "attack queued: strategy invalid_proof on prover-7 (before slot 5)"
+        );
+    }
+
+    #[test]
+    fn attack_menu_number_field_and_slot_bounds() {
+        let mut m = model();
+        open_menu(&mut m);
+        // withhold (1) → sybil (8): its capacity defaults to 2.
+        press(&mut m, &[Action::MenuDown; 7]);
+        let menu = m.attack_menu.as_ref().unwrap();
+        assert_eq!((menu.strategy_arg(), menu.param), ("sybil:2".to_owned(), 2));
+        // Focus the number: ↑ and + raise it, ↓ lowers it, never below 1.
+        press(
+            &mut m,
+            &[
+                Action::MenuNextField,
+                Action::MenuUp,
+                Action::MenuPlus,
+                Action::MenuPlus,
+                Action::MenuDown,
+            ],
+        );
+        let menu = m.attack_menu.as_ref().unwrap();
+        assert_eq!((menu.field, menu.strategy_arg()), (MenuField::Param, "sybil:4".to_owned()));
+        press(&mut m, &[Action::MenuMinus; 10]);
+        assert_eq!(m.attack_menu.as_ref().unwrap().param, 1);
+        // Back to the strategy list: moving resets the number to the new default.
+        press(&mut m, &[Action::MenuPrevField, Action::MenuDown]);
+        assert_eq!(
+            m.attack_menu.as_ref().unwrap().strategy_arg(),
+            "targeted_liveness:3"
+        );
+        press(&mut m, &[Action::MenuDown; 3]);
+        assert_eq!(
+            m.attack_menu.as_ref().unwrap().strategy_arg(),
+            "targeted_liveness:3"
+        );
+        // Shift-Tab wraps to the slot; it never goes below the running slot (3).
+        press(&mut m, &[Action::MenuPrevField]);
+        assert_eq!(m.attack_menu.as_ref().unwrap().field, MenuField::Slot);
+        press(&mut m, &[Action::MenuMinus, Action::MenuDown, Action::MenuMinus]);
+        assert_eq!(m.attack_menu.as_ref().unwrap().slot, 3);
+        let effects = press(&mut m, &[Action::MenuLaunch]);
+        assert_eq!(
+            effects,
+            vec![Effect::Inject(PlanStep {
+                slot: 3,
+                fault: Fault::Strategy {
+                    strategy: "targeted_liveness:3".to_owned(),
+                    targets: Vec::new(),
+                },
+            })]
+        );
+        assert!(m.log.iter().last().unwrap().text.ends_with("(now)"));
+    }
+
+    #[test]
+    fn attack_menu_needs_a_target_and_closes_on_esc() {
+        let mut m = model();
+        open_menu(&mut m);
+        press(
+            &mut m,
+            &[
+                Action::MenuNextField,
+                Action::MenuToggle,
+                Action::MenuDown,
+                Action::MenuToggle,
+            ],
+        );
+        assert!(press(&mut m, &[Action::MenuLaunch]).is_empty());
+        let menu = m.attack_menu.as_ref().unwrap();
+        assert_eq!(menu.error.as_deref(), Some("pick at least one target (Space)"));
+        // Any other key clears the error; Esc closes without launching.
+        press(&mut m, &[Action::MenuToggle]);
+        assert!(m.attack_menu.as_ref().unwrap().error.is_none());
+        assert!(press(&mut m, &[Action::MenuClose]).is_empty());
+        assert!(m.attack_menu.is_none());
+        // Menu actions with the menu closed do nothing.
+        assert!(press(&mut m, &[Action::MenuLaunch, Action::MenuDown]).is_empty());
+        assert_eq!(m.selected_node, 0);
+    }
+
+    #[test]
+    fn menu_keys_are_live_only_in_the_menu() {
+        let mut m = model();
+        assert_eq!(action_in(m.key_context(), Key::Char('a')), Some(Action::OpenAttackMenu));
+        assert_eq!(action_in(m.key_context(), Key::Char('h')), Some(Action::StopAttack));
+        assert_eq!(action_in(m.key_context(), Key::Enter), None);
+        open_menu(&mut m);
+        let ctx = m.key_context();
+        assert_eq!(action_in(ctx, Key::Enter), Some(Action::MenuLaunch));
+        assert_eq!(action_in(ctx, Key::Esc), Some(Action::MenuClose));
+        assert_eq!(action_in(ctx, Key::Tab), Some(Action::MenuNextField));
+        assert_eq!(action_in(ctx, Key::BackTab), Some(Action::MenuPrevField));
+        assert_eq!(action_in(ctx, Key::Char(' ')), Some(Action::MenuToggle));
+        assert_eq!(action_in(ctx, Key::Char('+')), Some(Action::MenuPlus));
+        assert_eq!(action_in(ctx, Key::Char('-')), Some(Action::MenuMinus));
+        assert_eq!(action_in(ctx, Key::Char('j')), Some(Action::MenuDown));
+        // q does not quit from the menu (Ctrl-c does).
+        assert_eq!(action_in(ctx, Key::Char('q')), None);
+        assert_eq!(action_in(ctx, Key::Ctrl('c')), Some(Action::Quit));
+        // Help over the menu: the main keys are live, Esc closes the help first.
+        update(&mut m, Msg::Key(Action::ToggleHelp));
+        assert_eq!(m.key_context(), KeyContext::Main);
+        update(&mut m, Msg::Key(Action::CloseHelp));
+        assert_eq!(m.key_context(), KeyContext::AttackMenu);
+        assert_eq!(Key::Char(' ').label(), "Space");
+    }
+
+    #[test]
+    fn stop_attack_injects_honest_now() {
+        let mut m = model();
+        assert_eq!(m.attack.as_deref(), Some("withhold"));
+        let effects = update(&mut m, Msg::Key(Action::StopAttack));
+        assert_eq!(
+            effects,
+            vec![Effect::Inject(PlanStep {
+                slot: 3,
+                fault: Fault::Strategy {
+                    strategy: "honest".to_owned(),
+                    targets: Vec::new(),
+                },
+            })]
+        );
+        // The attack stops once the orchestrator applied it; slot 4 is not attacked.
+        update(&mut m, fixtures::strategy(3, "honest", &[]));
+        assert_eq!(m.attack, None);
+        update(
+            &mut m,
+            Msg::Engine(Event::SlotStarted {
+                slot: 4,
+                block: 3,
+                proposer: addr("validator-1"),
+                randao_mix: alloy_primitives::B256::ZERO,
+                sets: Vec::new(),
+            }),
+        );
+        assert_eq!(m.attacked.iter().copied().collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn fault_applied_marks_the_slot() {
+        let mut m = Model::new("d", "inproc", 0);
+        update(
+            &mut m,
+            Msg::FaultApplied {
+                slot: 7,
+                fault: Fault::Kill("prover-3".to_owned()),
+            },
+        );
+        assert!(m.attacked.contains(&7));
+        assert_eq!(m.attack, None);
+        update(
+            &mut m,
+            Msg::FaultApplied {
+                slot: 7,
+                fault: Fault::Resume("prover-3".to_owned()),
+            },
+        );
+        assert_eq!(m.attacked.len(), 1);
+        // A strategy marks its slot and every slot started while it runs.
+        update(&mut m, fixtures::strategy(9, "steal", &["prover-7", "prover-8"]));
+        assert_eq!(m.attack.as_deref(), Some("steal on prover-7, prover-8"));
+        assert!(m.attacked.contains(&9));
+        // Honest on a subset leaves the attack on the others running.
+        update(&mut m, fixtures::strategy(9, "honest", &["prover-8"]));
+        assert!(m.attack.is_some());
+        assert_eq!(m.log.iter().last().unwrap().text, "fault: strategy honest on prover-8");
+        // The fixture run: steal before slot 1, withhold before slot 2, still on in 3.
+        let m = model();
+        assert_eq!(m.attacked.iter().copied().collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(m.next_slot(), 4);
+    }
+
+    #[test]
+    fn outcome_totals_come_from_settlements_only() {
+        let mut m = model();
+        let o = &m.outcome;
+        assert_eq!(o.slots, 2);
+        // prover-7: penalty 100 + slash 5000 in slot 1; prover-8: penalty 100 in slot 2.
+        assert_eq!(
+            (o.attacker_slashed, o.attacker_penalties, o.attacker_rewards),
+            (5_000, 200, 0)
+        );
+        assert_eq!(o.attacker_lost(), 5_200);
+        // Payments 260 + 0; loss 260 + (0 + P = 1000).
+        assert_eq!((o.payments, o.loss, o.liveness_faults), (260, 1_260, 1));
+        assert_eq!(o.liveness_loss(), 1_000);
+        assert_eq!(
+            o.honest_hurt.iter().map(|(a, h)| (*a, *h)).collect::<Vec<_>>(),
+            vec![(
+                addr("prover-2"),
+                Hurt {
+                    penalties: 100,
+                    slashed: 0
+                }
+            )]
+        );
+        // A loose ledger event is not counted: only settlements are.
+        let before = m.outcome.clone();
+        let loose = LedgerEntry {
+            slot: 3,
+            phase: Phase::T2,
+            node: addr("prover-3"),
+            kind: EntryKind::Slash,
+            amount: 999,
+            rule: "x".to_owned(),
+            applied: 999,
+        };
+        update(&mut m, Msg::Engine(Event::Ledger(loose)));
+        assert_eq!(m.outcome, before);
+        // A hand-made settlement: the attacker earns, the applied amounts count.
+        let entry = |node: &str, kind, amount, applied| LedgerEntry {
+            slot: 3,
+            phase: Phase::T3,
+            node: addr(node),
+            kind,
+            amount,
+            rule: "r".to_owned(),
+            applied,
+        };
+        let totals = m.totals.unwrap();
+        update(
+            &mut m,
+            Msg::Engine(Event::Settled(Settlement {
+                slot: 3,
+                block: 2,
+                outcome: Outcome::FinalizedT4,
+                proofs_submitted: 4,
+                proofs_valid: 3,
+                entries: vec![
+                    entry("prover-7", EntryKind::Reward, 30, 30),
+                    entry("prover-1", EntryKind::Reward, 70, 70),
+                    entry("prover-8", EntryKind::Penalty, 100, 60),
+                    entry("prover-3", EntryKind::Slash, 500, 400),
+                    entry("prover-2", EntryKind::Slash, 50, 50),
+                    entry("prover-2", EntryKind::Penalty, 10, 10),
+                ],
+                payments: 100,
+                loss: 100,
+                totals,
+                conservation_ok: true,
+                accounts: Vec::new(),
+            })),
+        );
+        let o = &m.outcome;
+        assert_eq!(o.slots, 3);
+        assert_eq!(
+            (o.attacker_slashed, o.attacker_penalties, o.attacker_rewards),
+            (5_000, 260, 30)
+        );
+        assert_eq!((o.payments, o.loss, o.liveness_faults), (360, 1_360, 1));
+        let hurt: Vec<_> = o.honest_hurt.iter().map(|(a, h)| (*a, h.penalties, h.slashed)).collect();
+        let mut want = vec![
+            (addr("prover-2"), 110, 50),
+            (addr("prover-3"), 0, 400),
+        ];
+        want.sort();
+        assert_eq!(hurt, want);
+        assert_eq!(o.honest_hurt[&addr("prover-2")].total(), 160);
+    }
+
+    #[test]
+    fn warnings_keep_the_latest_and_count_all() {
+        let mut m = model();
+        let got: Vec<_> = m
+            .warnings
+            .iter()
+            .map(|w| (w.slot, w.phase, w.node, w.kind, w.detail.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    1,
+                    Phase::T2,
+                    addr("prover-7"),
+                    WarningKind::StolenProof,
+                    "partial 0 equals prover-1's"
+                ),
+                (
+                    3,
+                    Phase::T2,
+                    addr("prover-7"),
+                    WarningKind::Equivocation,
+                    "two partials messages"
+                ),
+            ]
+        );
+        assert_eq!(m.warnings_total, 2);
+        for i in 0..WARNINGS_CAPACITY as u64 + 5 {
+            update(
+                &mut m,
+                Msg::Engine(Event::Warning {
+                    slot: 10 + i,
+                    phase: Phase::T1,
+                    node: addr("prover-8"),
+                    kind: WarningKind::Late,
+                    detail: String::new(),
+                }),
+            );
+        }
+        assert_eq!(m.warnings.len(), WARNINGS_CAPACITY);
+        assert_eq!(m.warnings_total, WARNINGS_CAPACITY as u64 + 7);
+        assert_eq!(m.warnings.front().unwrap().slot, 15);
+        assert_eq!(m.warnings.back().unwrap().slot, 10 + WARNINGS_CAPACITY as u64 + 4);
     }
 
     #[test]

@@ -60,7 +60,8 @@ Examples:
   dpgnet run --headless --slots 10 --devnet my-devnet.yaml | jq .outcome";
 
 const UP_AFTER_HELP: &str = "\
-Keys: q quit, p pause/resume, ? help, j/k or arrows select a node.
+Keys: q quit, p pause/resume, ? help, j/k or arrows select a node, a attack menu
+(strategy, targets, slot; Enter launches), h stop the attack.
 
 Logs go to dpgnet.log in the current directory (or --log-file / $DPGNET_LOG_FILE),
 never to the screen.
@@ -99,6 +100,13 @@ pub enum Command {
     /// single verification, slot wall time against the proving critical path (--fast).
     #[command(after_help = crate::bench::BENCH_AFTER_HELP)]
     Bench(crate::bench::BenchArgs),
+    /// Attack scenarios (devnet/scenarios/*.yaml): list them, or run one headless and
+    /// check its expectations (exit 0 when every one holds, 1 otherwise).
+    Scenario(crate::scenario::ScenarioArgs),
+    /// The research's mechanism math for practitioners: optimal designated committee and
+    /// mixing probability, symmetric committees and lotteries (adversarial-procurement
+    /// paper), capacity-audit thresholds and Sybil strategies (capacity-oracles post).
+    Analyze(crate::mechanism::analyze_cmd::AnalyzeArgs),
 }
 
 /// Options shared by `up` and `run`: which devnet, how, where.
@@ -221,6 +229,9 @@ pub enum Failure {
     /// Interrupted by Ctrl-C (exit 130).
     #[error("interrupted")]
     Interrupted,
+    /// Impossible arguments (exit 2).
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl Failure {
@@ -228,7 +239,9 @@ impl Failure {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            Failure::Config(_) | Failure::Logging(LoggingError::Filter { .. }) => EXIT_USAGE,
+            Failure::Config(_) | Failure::Usage(_) | Failure::Logging(LoggingError::Filter { .. }) => {
+                EXIT_USAGE
+            }
             Failure::Logging(_) | Failure::Runtime(_) => EXIT_RUNTIME,
             Failure::Expectation(_) => EXIT_EXPECTATION,
             Failure::Interrupted => EXIT_INTERRUPTED,
@@ -243,7 +256,9 @@ impl Failure {
 pub fn init_logging(cli: &Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Up(up) => logging::init_tui(&up.log_file)?,
-        Command::Run(_) | Command::Bench(_) => logging::init_headless()?,
+        Command::Run(_) | Command::Bench(_) | Command::Scenario(_) | Command::Analyze(_) => {
+            logging::init_headless()?;
+        }
     }
     Ok(())
 }
@@ -258,7 +273,16 @@ pub async fn dispatch(cli: Cli, interrupt: CancellationToken) -> Result<(), Fail
         Command::Up(args) => up(args, interrupt).await,
         Command::Run(args) => run(args, interrupt).await,
         Command::Bench(args) => crate::bench::command(args, interrupt).await,
+        Command::Scenario(args) => crate::scenario::command(args, interrupt).await,
+        Command::Analyze(args) => analyze(&args),
     }
+}
+
+/// `dpgnet analyze`: validate (exit 2 with one sentence), then print to stdout.
+fn analyze(args: &crate::mechanism::analyze_cmd::AnalyzeArgs) -> Result<(), Failure> {
+    crate::mechanism::analyze_cmd::validate(args).map_err(Failure::Usage)?;
+    let mut out = std::io::stdout().lock();
+    crate::mechanism::analyze_cmd::run(args, &mut out).map_err(Failure::Runtime)
 }
 
 /// Where the devnet came from, for the stderr line.
@@ -335,6 +359,8 @@ async fn up(args: UpArgs, interrupt: CancellationToken) -> Result<(), Failure> {
     let (msg_tx, msg_rx) = mpsc::unbounded_channel();
     let (effect_tx, mut effect_rx) = mpsc::unbounded_channel();
     let (control_tx, control_rx) = watch::channel(Control::default());
+    // Attacks launched from the UI (the attack menu, `h`) reach the orchestrator here.
+    let (faults_tx, faults_rx) = mpsc::unbounded_channel();
 
     // The orchestrator's messages pass through a relay on their way to the UI, which
     // notes conservation violations: those fail the run (exit 1) even in the UI.
@@ -343,7 +369,9 @@ async fn up(args: UpArgs, interrupt: CancellationToken) -> Result<(), Failure> {
         let cancel = cancel.clone();
         let log = relay_tx.clone();
         async move {
-            let result = orchestrator::run(opts, relay_tx, control_rx, cancel).await;
+            let result =
+                orchestrator::run_with_faults(opts, relay_tx, control_rx, faults_rx, cancel)
+                    .await;
             if let Err(e) = &result {
                 tracing::error!(target: "dpgnet::cli", error = %e, "devnet failed");
                 let _ = log.send(Msg::Log(LogLine::error(
@@ -376,6 +404,11 @@ async fn up(args: UpArgs, interrupt: CancellationToken) -> Result<(), Failure> {
                     Effect::Quit => cancel.cancel(),
                     Effect::SetPaused(paused) => {
                         let _ = control_tx.send(Control { paused });
+                    }
+                    Effect::Inject(step) => {
+                        tracing::info!(target: "dpgnet::cli", slot = step.slot, fault = %step.fault, "attack injected from the UI");
+                        // The orchestrator may already be gone (devnet stopped).
+                        let _ = faults_tx.send(step);
                     }
                 }
             }

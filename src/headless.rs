@@ -688,6 +688,8 @@ pub async fn run_headless(
             Effect::SetPaused(paused) => {
                 let _ = control_tx.send(Control { paused });
             }
+            // Only the TUI's attack menu injects; headless runs follow their plan.
+            Effect::Inject(_) => {}
         })
         .await
     };

@@ -9,4 +9,5 @@ pub mod mechanism;
 pub mod node;
 pub mod orchestrator;
 pub mod protocol;
+pub mod scenario;
 pub mod tui;

@@ -7,12 +7,15 @@
 //! tick, crossterm's key events and the orchestrator's messages. Logs must never
 //! reach the screen: the orchestrator sends tracing output to a file.
 
+mod attack_menu;
 mod event_log;
 mod footer;
 mod header;
 mod help;
 mod history;
 mod nodes;
+mod outcome;
+mod warnings;
 
 use std::time::Duration;
 
@@ -25,16 +28,19 @@ use ratatui::layout::Rect;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{Action, Effect, Key, LogLine, Model, Msg, action_for, update};
+use crate::app::{Action, Effect, Key, LogLine, Model, Msg, action_for, action_in, update};
 
 /// How often the screen is redrawn (when something changed).
 pub const RENDER_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Draw the whole screen for `model`. Pure: reads the model, writes the frame.
 ///
-/// Top to bottom: header, nodes table, slot-history strip, event log, footer; the
-/// help popup over everything when `model.show_help`. On a small terminal the
-/// header keeps its rows first, then the footer, the nodes table and the rest.
+/// Top to bottom: header, nodes table (with the outcome panel and the warnings
+/// list beside it on a wide terminal), slot-history strip, event log, footer; the
+/// attack menu and then the help popup over everything when open. On a small
+/// terminal the header keeps its rows first, then the footer, the nodes table and
+/// the rest; the side column goes first, and the history strip then carries a
+/// one-line summary of it.
 pub fn draw(frame: &mut Frame, model: &Model) {
     let mut rest = frame.area();
     let header = take_top(&mut rest, header::HEIGHT);
@@ -43,20 +49,30 @@ pub fn draw(frame: &mut Frame, model: &Model) {
     } else {
         Rect::default()
     };
-    let (nodes_area, history_area, log_area) = split_body(rest, model.nodes.len());
+    let body = split_body(rest, model);
 
     header::render(frame, header, model);
-    if !nodes_area.is_empty() {
-        nodes::render(frame, nodes_area, model);
+    if !body.nodes.is_empty() {
+        nodes::render(frame, body.nodes, model);
     }
-    if !history_area.is_empty() {
-        history::render(frame, history_area, model);
+    if !body.outcome.is_empty() {
+        outcome::render(frame, body.outcome, model);
     }
-    if !log_area.is_empty() {
-        event_log::render(frame, log_area, model);
+    if !body.warnings.is_empty() {
+        warnings::render(frame, body.warnings, model);
+    }
+    if !body.history.is_empty() {
+        let summary = body.outcome.is_empty() && body.warnings.is_empty();
+        history::render(frame, body.history, model, summary);
+    }
+    if !body.log.is_empty() {
+        event_log::render(frame, body.log, model);
     }
     if !footer.is_empty() {
         footer::render(frame, footer, model);
+    }
+    if let Some(menu) = &model.attack_menu {
+        attack_menu::render(frame, frame.area(), model, menu);
     }
     if model.show_help {
         help::render(frame, frame.area());
@@ -83,24 +99,81 @@ fn take_bottom(area: &mut Rect, height: u16) -> Rect {
     }
 }
 
-/// Split the body into nodes table, history strip and event log. The nodes table
+/// Cut the right `width` columns (at most all) off `area`.
+fn take_right(area: &mut Rect, width: u16) -> Rect {
+    let w = width.min(area.width);
+    area.width -= w;
+    Rect {
+        x: area.x + area.width,
+        width: w,
+        ..*area
+    }
+}
+
+/// Width of the nodes table with addresses but without endpoints.
+const NODES_MIN_WIDTH: u16 = 81;
+/// The side column (outcome and warnings) is shown at least this wide, or not at all.
+const SIDE_MIN_WIDTH: u16 = 36;
+/// The side column never grows wider.
+const SIDE_MAX_WIDTH: u16 = 56;
+/// Rows the nodes band gets at least when the side column is shown.
+const SIDE_MIN_HEIGHT: u16 = 10;
+
+/// Where the body's widgets go; an empty rect is not drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Body {
+    nodes: Rect,
+    outcome: Rect,
+    warnings: Rect,
+    history: Rect,
+    log: Rect,
+}
+
+/// Split the body into nodes table (with the side column of outcome and warnings
+/// on its right when wide enough), history strip and event log. The nodes band
 /// gets what it wants unless that would leave the log less than a third (at most
 /// 8 rows); a log with no room for a line is dropped.
-fn split_body(mut body: Rect, n_nodes: usize) -> (Rect, Rect, Rect) {
+fn split_body(mut body: Rect, model: &Model) -> Body {
     let history_h = if body.height >= 3 * history::HEIGHT {
         history::HEIGHT
     } else {
         0
     };
+    let side_w = body.width.saturating_sub(NODES_MIN_WIDTH).min(SIDE_MAX_WIDTH);
+    let side = side_w >= SIDE_MIN_WIDTH;
     let rest_h = body.height - history_h;
     let log_min = (rest_h / 3).min(8);
-    let mut nodes_h = nodes::wanted_height(n_nodes).min(rest_h - log_min);
+    let mut wanted = nodes::wanted_height(model.nodes.len());
+    if side {
+        wanted = wanted.max(SIDE_MIN_HEIGHT);
+    }
+    let mut nodes_h = wanted.min(rest_h - log_min);
     if rest_h - nodes_h < 3 {
         nodes_h = rest_h;
     }
-    let nodes_area = take_top(&mut body, nodes_h);
-    let history_area = take_top(&mut body, history_h);
-    (nodes_area, history_area, body)
+    let mut nodes_area = take_top(&mut body, nodes_h);
+    let history = take_top(&mut body, history_h);
+    let (outcome, warnings) = if side && nodes_area.height >= 6 {
+        let mut column = take_right(&mut nodes_area, side_w);
+        let outcome_h = outcome::wanted_height(model);
+        let outcome_h = if column.height >= outcome_h + 3 {
+            outcome_h
+        } else if column.height >= 9 {
+            column.height - 3
+        } else {
+            column.height
+        };
+        (take_top(&mut column, outcome_h), column)
+    } else {
+        (Rect::default(), Rect::default())
+    };
+    Body {
+        nodes: nodes_area,
+        outcome,
+        warnings,
+        history,
+        log: body,
+    }
 }
 
 /// The terminal-independent [`Key`] of a crossterm key event (presses and repeats
@@ -122,15 +195,28 @@ pub fn key_of(event: &KeyEvent) -> Option<Key> {
         }
         KeyCode::Up => Some(Key::Up),
         KeyCode::Down => Some(Key::Down),
+        KeyCode::Left => Some(Key::Left),
+        KeyCode::Right => Some(Key::Right),
+        KeyCode::Tab => Some(Key::Tab),
+        KeyCode::BackTab => Some(Key::BackTab),
+        KeyCode::Enter => Some(Key::Enter),
         KeyCode::Esc => Some(Key::Esc),
         _ => None,
     }
 }
 
-/// The [`Action`] a crossterm key event triggers through [`crate::app::KEYBINDINGS`].
+/// The [`Action`] a crossterm key event triggers on the main screen, through
+/// [`crate::app::KEYBINDINGS`].
 #[must_use]
 pub fn action_of(event: &KeyEvent) -> Option<Action> {
     key_of(event).and_then(action_for)
+}
+
+/// The [`Action`] a crossterm key event triggers in `model`'s current
+/// [`crate::app::KeyContext`] (the attack menu's keys while it is open).
+#[must_use]
+pub fn action_in_model(model: &Model, event: &KeyEvent) -> Option<Action> {
+    key_of(event).and_then(|k| action_in(model.key_context(), k))
 }
 
 /// Restores the terminal when dropped (normal return, `?` error or unwinding).
@@ -176,7 +262,7 @@ pub async fn run(
             () = cancel.cancelled() => break,
             _ = tick.tick() => (Msg::Tick, dirty),
             ev = keys.next() => match ev {
-                Some(Ok(TermEvent::Key(k))) => match action_of(&k) {
+                Some(Ok(TermEvent::Key(k))) => match action_in_model(&model, &k) {
                     Some(a) => (Msg::Key(a), true),
                     None => continue,
                 },
@@ -216,12 +302,12 @@ mod tests {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     use ratatui::buffer::Buffer;
-    use ratatui::style::Color;
+    use ratatui::style::{Color, Modifier};
 
     use super::*;
     use crate::app::fixtures::{self, addr};
     use crate::app::{EventLog, NodeStatus};
-    use crate::protocol::{EntryKind, Event, LedgerEntry, Phase};
+    use crate::protocol::{EntryKind, Event, LedgerEntry, Phase, WarningKind};
 
     fn render(model: &Model, width: u16, height: u16) -> Terminal<TestBackend> {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
@@ -229,16 +315,53 @@ mod tests {
         terminal
     }
 
-    /// Position of the first occurrence of `needle` in the buffer.
-    fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
+    /// Position of the first occurrence of `needle` in the buffer, if any.
+    fn locate(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
         for y in 0..buf.area.height {
             let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
             if let Some(i) = row.find(needle) {
                 let x = row[..i].chars().count() as u16;
+                return Some((x, y));
+            }
+        }
+        None
+    }
+
+    /// Position of the first occurrence of `needle` in the buffer.
+    fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
+        locate(buf, needle).unwrap_or_else(|| panic!("{needle:?} not on screen"))
+    }
+
+    /// Position of `needle` in the first row that holds `row_needle`.
+    fn find_in_row(buf: &Buffer, row_needle: &str, needle: &str) -> (u16, u16) {
+        for y in 0..buf.area.height {
+            let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            if let Some(r) = row.find(row_needle)
+                && let Some(i) = row[r..].find(needle)
+            {
+                let x = row[..r + i].chars().count() as u16;
                 return (x, y);
             }
         }
-        panic!("{needle:?} not on screen");
+        panic!("{needle:?} after {row_needle:?} not on screen");
+    }
+
+    /// The model of [`fixtures::model`] with the attack menu open on
+    /// `invalid_proof`, the targets focused and prover-8 unpicked.
+    fn menu_model() -> Model {
+        let mut model = fixtures::model();
+        for a in [
+            Action::OpenAttackMenu,
+            Action::MenuDown,
+            Action::MenuDown,
+            Action::MenuDown,
+            Action::MenuNextField,
+            Action::MenuDown,
+            Action::MenuToggle,
+        ] {
+            update(&mut model, Msg::Key(a));
+        }
+        model
     }
 
     #[test]
@@ -322,7 +445,7 @@ mod tests {
         );
         let terminal = render(&model, 120, 40);
         let buf = terminal.backend().buffer();
-        let (x, y) = find(buf, "slashed");
+        let (x, y) = find_in_row(buf, "prover-7 ", "slashed");
         assert_eq!(buf[(x, y)].fg, Color::Red);
         let (x, y) = find(buf, "committed");
         assert_eq!(buf[(x, y)].fg, Color::Blue);
@@ -386,6 +509,138 @@ mod tests {
         assert_eq!(y, y3);
     }
 
+    #[test]
+    fn attack_menu_popup() {
+        let model = menu_model();
+        let terminal = render(&model, 120, 40);
+        let buf = terminal.backend().buffer();
+        // The chosen strategy is highlighted in the focus colour only while its
+        // field is focused; the focused field here is the targets list.
+        let (x, y) = find(buf, "[ ] prover-8");
+        assert_eq!(buf[(x, y)].fg, attack_menu::FOCUS);
+        assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
+        let (x, y) = find(buf, "invalid_proof");
+        assert!(!buf[(x, y)].modifier.contains(Modifier::REVERSED));
+        find(buf, "Enter: strategy invalid_proof on prover-7, slot 4");
+        // The footer shows the menu's keys.
+        find(buf, "Enter launch");
+        insta::assert_snapshot!(terminal.backend());
+    }
+
+    #[test]
+    fn attack_menu_number_field_and_errors() {
+        let mut model = fixtures::model();
+        update(&mut model, Msg::Key(Action::OpenAttackMenu));
+        for _ in 0..7 {
+            update(&mut model, Msg::Key(Action::MenuDown));
+        }
+        let terminal = render(&model, 120, 40);
+        let buf = terminal.backend().buffer();
+        find(buf, "capacity");
+        find(buf, "◂ 2 ▸  default 2");
+        find(buf, "Enter: strategy sybil:2 on every corrupted prover, slot 4");
+        // Unpick both targets: Enter refuses, in red.
+        for a in [
+            Action::MenuNextField,
+            Action::MenuNextField,
+            Action::MenuToggle,
+            Action::MenuDown,
+            Action::MenuToggle,
+            Action::MenuLaunch,
+        ] {
+            update(&mut model, Msg::Key(a));
+        }
+        let terminal = render(&model, 120, 40);
+        let buf = terminal.backend().buffer();
+        let (x, y) = find(buf, "✗ pick at least one target");
+        assert_eq!(buf[(x, y)].fg, Color::Red);
+        // Small terminals: no panic.
+        for (w, h) in [(40, 10), (1, 1), (0, 0)] {
+            render(&model, w, h);
+        }
+    }
+
+    #[test]
+    fn attacked_slots_are_marked_and_keep_outcome_colours() {
+        let terminal = render(&fixtures::model(), 120, 40);
+        let buf = terminal.backend().buffer();
+        for (cell, bg) in [
+            ("⚔ 1 T3", history::outcome_color(crate::protocol::Outcome::FinalizedT3)),
+            ("⚔ 2 LF", Color::Red),
+            ("⚔ 3 T2…", Color::DarkGray),
+        ] {
+            let (x, y) = find(buf, cell);
+            assert_eq!(buf[(x, y)].fg, history::ATTACK_COLOR, "{cell}");
+            assert_eq!(buf[(x + 2, y)].bg, bg, "{cell}");
+            assert!(buf[(x + 2, y)].modifier.contains(Modifier::UNDERLINED));
+        }
+        find(buf, "slots: 2 settled, 1 liveness fault, 3 attacked");
+        // The running attack in the header.
+        let (x, y) = find(buf, " ⚔ withhold ");
+        assert_eq!(buf[(x, y)].bg, header::ATTACK);
+        // Without an attack: no mark.
+        let mut model = fixtures::model();
+        model.attacked.clear();
+        model.attack = None;
+        let terminal = render(&model, 120, 40);
+        let row = (0..120)
+            .map(|x| terminal.backend().buffer()[(x, 21)].symbol().to_owned())
+            .collect::<String>();
+        assert!(!row.contains('⚔'), "{row}");
+        assert!(row.contains("1 T3"), "{row}");
+    }
+
+    #[test]
+    fn warnings_panel_colours_each_kind() {
+        let terminal = render(&fixtures::model(), 120, 40);
+        let buf = terminal.backend().buffer();
+        let (x, y) = find(buf, " warnings (2) ");
+        assert_eq!(buf[(x + 1, y)].fg, Color::Yellow);
+        // Newest first: slot 3's equivocation above slot 1's stolen proof.
+        let (xe, ye) = find(buf, "equivocation");
+        assert_eq!(buf[(xe, ye)].fg, warnings::kind_color(WarningKind::Equivocation));
+        assert_eq!(buf[(xe, ye)].fg, Color::Magenta);
+        let (xs, ys) = find(buf, "stolen proof");
+        assert_eq!(buf[(xs, ys)].fg, Color::LightRed);
+        assert_eq!(ys, ye + 1);
+        find_in_row(buf, "s3   T2 prover-7", "equivocation");
+        find_in_row(buf, "s1   T2 prover-7", "stolen proof");
+        assert_eq!(warnings::kind_color(WarningKind::InvalidProof), Color::Red);
+        assert_eq!(warnings::kind_color(WarningKind::Late), Color::Yellow);
+    }
+
+    #[test]
+    fn outcome_panel_shows_the_settled_totals() {
+        let terminal = render(&fixtures::model(), 120, 40);
+        let buf = terminal.backend().buffer();
+        find(buf, " outcome · 2 slots ");
+        let (x, y) = find(buf, "attacker  lost 5200 · earned 0");
+        assert_eq!(buf[(x, y)].fg, outcome::ATTACKER);
+        find(buf, "slashed 5000 · penalized 200");
+        let (x, y) = find(buf, "loss 1260");
+        assert_eq!(buf[(x, y)].fg, Color::Red);
+        find(buf, "paid 260 + 1 LF × 1000");
+        let (x, y) = find(buf, "prover-2 −100 penalized");
+        assert_eq!(buf[(x, y)].fg, outcome::HURT);
+        // Nobody hurt: green.
+        let mut model = fixtures::model();
+        model.outcome.honest_hurt.clear();
+        let terminal = render(&model, 120, 40);
+        let (x, y) = find(terminal.backend().buffer(), "none hurt");
+        assert_eq!(terminal.backend().buffer()[(x, y)].fg, outcome::UNHURT);
+    }
+
+    #[test]
+    fn narrow_screen_summarises_the_side_column() {
+        let terminal = render(&fixtures::model(), 100, 30);
+        let buf = terminal.backend().buffer();
+        assert_eq!(locate(buf, " outcome "), None);
+        assert_eq!(locate(buf, " warnings ("), None);
+        let (x, y) = find(buf, "⚠2 · loss 1260 · adv −5200 · 1 honest hurt");
+        assert_eq!(buf[(x, y)].fg, Color::Yellow);
+        insta::assert_snapshot!(terminal.backend());
+    }
+
     /// Needs a real terminal (ignored by default): run the test binary under a pty
     /// with `--ignored run_loop_quits_on_q` and press `q` within ten seconds.
     #[tokio::test]
@@ -446,5 +701,31 @@ mod tests {
         let mut release = press(KeyCode::Char('q'), KeyModifiers::NONE);
         release.kind = KeyEventKind::Release;
         assert_eq!(action_of(&release), None);
+        // The attack menu's keys, live only while it is open.
+        let mut model = fixtures::model();
+        let enter = press(KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(action_in_model(&model, &enter), None);
+        assert_eq!(
+            action_in_model(&model, &press(KeyCode::Char('a'), KeyModifiers::NONE)),
+            Some(Action::OpenAttackMenu)
+        );
+        update(&mut model, Msg::Key(Action::OpenAttackMenu));
+        assert_eq!(action_in_model(&model, &enter), Some(Action::MenuLaunch));
+        for (code, mods, action) in [
+            (KeyCode::Tab, KeyModifiers::NONE, Action::MenuNextField),
+            (KeyCode::BackTab, KeyModifiers::SHIFT, Action::MenuPrevField),
+            (KeyCode::Right, KeyModifiers::NONE, Action::MenuNextField),
+            (KeyCode::Left, KeyModifiers::NONE, Action::MenuPrevField),
+            (KeyCode::Char(' '), KeyModifiers::NONE, Action::MenuToggle),
+            (KeyCode::Char('+'), KeyModifiers::SHIFT, Action::MenuPlus),
+            (KeyCode::Char('-'), KeyModifiers::NONE, Action::MenuMinus),
+            (KeyCode::Esc, KeyModifiers::NONE, Action::MenuClose),
+        ] {
+            assert_eq!(action_in_model(&model, &press(code, mods)), Some(action));
+        }
+        assert_eq!(
+            action_in_model(&model, &press(KeyCode::Char('q'), KeyModifiers::NONE)),
+            None
+        );
     }
 }

@@ -13,7 +13,7 @@
 //! | where | number | test |
 //! | --- | --- | --- |
 //! | §A.19 table, l. 527–531, left half | B = 0, 10, 50, 100, 500; B/P = 0%, 0.1%, 0.5%, 1%, 5%; Desig. 10.62, 9.78, 8.32, 7.48, 5.31; Symm. 10.12, 9.79, 9.64, 9.56, 9.37; % red. –, 3.3%, 17.8%, 26.1%, 47.5% | `table_a19_left_half` (n = 100, f = 33, P = 10⁴: fitted) |
-//! | §A.19 table, right half | B = 0, 0.02, 0.1, 0.2, 1; B/P = 0%…5%; Desig. 4.12, 4.11, 4.09, 4.06, 3.81; Symm. 3.99, 3.99, 3.99, 3.98, 3.97; % red. –, –, –, –, 4.5% | `table_a19_right_half` (n = 200, f = 100, P = 20: fitted) |
+//! | §A.19 table, right half | B = 0, 0.02, 0.1, 0.2, 1; B/P = 0%…5%; Desig. 4.12, 4.11, 4.09, 4.06, 3.81; Symm. 3.99, 3.99, 3.99, 3.98, 3.97; % red. –, –, –, –, 4.5% | `table_a19_right_half` (α = 0.5, P = 20, n = 200: fitted; n ∈ 196…208 fit too) |
 //! | Ex. 3.7, l. 213 | "5% of P", loss drops 47.5% | `examples_3_7_and_3_8` |
 //! | Ex. 3.8, l. 215 | "5% of P", loss drops 4.5% | `examples_3_7_and_3_8` |
 //! | Rem. 3.11, l. 217 | the difference is "a full order of magnitude" | `examples_3_7_and_3_8` |
@@ -142,7 +142,9 @@ fn table_a19_left_half() {
 
 /// §A.19 right half (Ex. 3.8): n = 200, f = 100 (α = 0.5), P = 20 (B/P = 5%
 /// at B = 1). "–" where the staked designated loss is not below the staked
-/// symmetric bound.
+/// symmetric bound. The fit pins α = 0.5 and n ≈ 200: every even
+/// n ∈ {196, …, 208} with f = n/2 reproduces all ten losses to the printed
+/// digits; 200 is the round one.
 #[test]
 fn table_a19_right_half() {
     let row = |stake, pct, desig, symm, red| TableRow {
@@ -218,9 +220,10 @@ fn lemma_a1_lottery_relative_error_one() {
             for &p in &[5.0, 20.0, 1e3, 1e4, 1e6] {
                 let pr = ProcurementParams::from_honest_fraction(n, a, p, 0.0).unwrap();
                 let r = analysis::analyze_designated(&pr).unwrap();
-                let rel = (r.lottery_at_symmetric_optimum - r.symmetric.loss) / r.symmetric.loss;
+                let la1 = r.lottery_at_symmetric_optimum.expect("unstaked");
+                let rel = (la1 - r.symmetric.loss) / r.symmetric.loss;
                 assert!(rel <= 1.0 + 1e-9, "{pr:?}: relative error {rel}");
-                assert!(r.lottery.loss <= r.lottery_at_symmetric_optimum + 1e-9);
+                assert!(r.lottery.loss <= la1 + 1e-9);
             }
         }
     }
@@ -230,7 +233,11 @@ fn lemma_a1_lottery_relative_error_one() {
 /// of the lower bound are equal and the fixed payment is the loss.
 #[test]
 fn lemma_3_4_designated_equality() {
-    for &(n, f, p, b) in &[(100, 33, 1e4, 0.0), (100, 33, 1e4, 500.0), (200, 100, 20.0, 1.0)] {
+    for &(n, f, p, b) in &[
+        (100, 33, 1e4, 0.0),
+        (100, 33, 1e4, 500.0),
+        (200, 100, 20.0, 1.0),
+    ] {
         let pr = params(n, f, p, b);
         let d = analysis::optimal_designated(&pr).unwrap();
         let (l, r) = analysis::designated_branches(&pr, d.committee_size, d.mixing_probability);
@@ -262,14 +269,22 @@ fn lemmas_3_8_and_3_9_shape_changes_with_p() {
 /// approaches it as P grows.
 #[test]
 fn lemmas_3_11_and_3_12_continuous_limit() {
-    for &(a, p, b) in &[(0.5, 20.0, 0.0), (0.67, 1e4, 0.0), (0.67, 1e4, 500.0), (0.5, 20.0, 1.0)] {
+    for &(a, p, b) in &[
+        (0.5, 20.0, 0.0),
+        (0.67, 1e4, 0.0),
+        (0.67, 1e4, 500.0),
+        (0.5, 20.0, 1.0),
+    ] {
         let cont = analysis::designated_loss_continuous(a, p, b);
         let mut prev_err = f64::INFINITY;
         for n in [100u64, 1000, 20_000] {
             let pr = ProcurementParams::from_honest_fraction(n, a, p, b).unwrap();
             let d = analysis::optimal_designated(&pr).unwrap().loss;
             let err = (d - cont).abs() / cont;
-            assert!(err < prev_err + 1e-4, "α={a} P={p} B={b} n={n}: {d} vs {cont}");
+            assert!(
+                err < prev_err + 1e-4,
+                "α={a} P={p} B={b} n={n}: {d} vs {cont}"
+            );
             prev_err = err;
         }
         assert!(prev_err < 0.005, "α={a} P={p} B={b}: error {prev_err}");
@@ -303,10 +318,16 @@ fn remarks_4_1_and_4_4_arithmetic() {
     let eth_usd: f64 = 440_000.0 / 189.0;
     assert!((eth_usd - 2328.0).abs() < 1.0);
     let per_prover_usd = 1.33 * 32.0 * eth_usd;
-    assert!((per_prover_usd / 1e5 - 1.0).abs() < 0.02, "{per_prover_usd}");
+    assert!(
+        (per_prover_usd / 1e5 - 1.0).abs() < 0.02,
+        "{per_prover_usd}"
+    );
     let total = 100.0 * per_prover_usd;
     let order = 10f64.powf(1.5) * 440_000.0;
-    assert!((total.log10() - order.log10()).abs() < 0.5, "{total} vs {order}");
+    assert!(
+        (total.log10() - order.log10()).abs() < 0.5,
+        "{total} vs {order}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -390,7 +411,11 @@ fn post_low_stake_cost_is_one() {
 fn post_low_curvature_cost_about_half() {
     for &s in &[6.0, 8.0, 10.0, 20.0, 50.0] {
         let a = analysis::analyze_capacity(1.25, s).unwrap();
-        assert!((a.protocol_cost - 0.5).abs() < 0.05, "S={s}: {}", a.protocol_cost);
+        assert!(
+            (a.protocol_cost - 0.5).abs() < 0.05,
+            "S={s}: {}",
+            a.protocol_cost
+        );
         assert!(a.binding_split > 1, "splitting attacks bind");
     }
     // and at p = 1.5 with S ≈ 10 the cost has fallen to about 0.2
@@ -433,16 +458,18 @@ fn post_linear_rewards_vulnerable() {
     for s in [10.0, 1e3, 1e6] {
         let honest = analysis::sybil_utility_general(1, 1.0, eps, lambda * 1.0, s);
         assert!((honest - eps * lambda).abs() < 1e-15);
-        let mut prev = f64::NEG_INFINITY;
+        // Small N: the overallocation tail (and so the slashing) is heavy;
+        // large N concentrates it away, whatever S is.
         let mut best = f64::NEG_INFINITY;
-        for n in [100u64, 1_000, 10_000, 100_000, 1_000_000] {
+        for n in [100u64, 10_000, 1_000_000, 10_000_000] {
             let bid = alpha / n as f64;
-            let u = analysis::sybil_utility_general(n, bid, eps, lambda * bid, s);
-            best = best.max(u);
-            if n >= 10_000 {
-                assert!(u >= prev - 1e-9, "S={s} N={n}: {u} < {prev}");
-            }
-            prev = u;
+            best = best.max(analysis::sybil_utility_general(
+                n,
+                bid,
+                eps,
+                lambda * bid,
+                s,
+            ));
         }
         assert!(best > 0.9 * lambda && best > honest, "S={s}: {best}");
     }
@@ -467,16 +494,22 @@ fn grids_are_ten_by_ten_and_fast() {
     let cap = t.elapsed();
     assert_eq!((g.rows.len(), g.cols.len(), g.cells.len()), (10, 10, 10));
     assert!(g.cells.iter().all(|r| r.len() == 10));
-    assert!(g.cells.iter().flatten().all(|c| c.protocol_cost > 0.0
-        && c.protocol_cost <= 2.0
-        && !c.truncated));
+    assert!(
+        g.cells
+            .iter()
+            .flatten()
+            .all(|c| c.protocol_cost > 0.0 && c.protocol_cost <= 2.0 && !c.truncated)
+    );
     // More stake never makes the oracle dearer.
     for r in &g.cells {
-        assert!(r.windows(2).all(|w| w[1].epsilon_star <= w[0].epsilon_star + 1e-12));
+        assert!(
+            r.windows(2)
+                .all(|w| w[1].epsilon_star <= w[0].epsilon_star + 1e-12)
+        );
     }
     let t = Instant::now();
-    let d = analysis::designated_grid(100, 0.0, &DEFAULT_HONEST_FRACTIONS, &DEFAULT_PENALTIES)
-        .unwrap();
+    let d =
+        analysis::designated_grid(100, 0.0, &DEFAULT_HONEST_FRACTIONS, &DEFAULT_PENALTIES).unwrap();
     let des = t.elapsed();
     assert_eq!((d.rows.len(), d.cols.len(), d.cells.len()), (10, 10, 10));
     assert!(d.cells.iter().all(|r| r.len() == 10));
@@ -486,9 +519,14 @@ fn grids_are_ten_by_ten_and_fast() {
         .unwrap();
     let des_big = t.elapsed();
     assert_eq!(big.cells.len(), 10);
-    println!("grid timings: capacity {cap:?}, designated n=100 {des:?}, designated n=1000 {des_big:?}");
+    println!(
+        "grid timings: capacity {cap:?}, designated n=100 {des:?}, designated n=1000 {des_big:?}"
+    );
     for elapsed in [cap, des, des_big] {
-        assert!(elapsed.as_secs_f64() < 5.0, "issue #5: a 10×10 grid in under 5 s");
+        assert!(
+            elapsed.as_secs_f64() < 5.0,
+            "issue #5: a 10×10 grid in under 5 s"
+        );
     }
 }
 
@@ -515,15 +553,33 @@ fn bad_input_is_rejected_with_one_sentence() {
     };
     let cases = [
         (designated(0, Some(0.5), None, Some(10.0), 0.0), "provers"),
-        (designated(10, Some(0.0), None, Some(10.0), 0.0), "honest fraction"),
-        (designated(10, Some(1.5), None, Some(10.0), 0.0), "honest fraction"),
-        (designated(10, Some(-0.1), None, Some(10.0), 0.0), "honest fraction"),
-        (designated(10, Some(f64::NAN), None, Some(10.0), 0.0), "honest fraction"),
+        (
+            designated(10, Some(0.0), None, Some(10.0), 0.0),
+            "honest fraction",
+        ),
+        (
+            designated(10, Some(1.5), None, Some(10.0), 0.0),
+            "honest fraction",
+        ),
+        (
+            designated(10, Some(-0.1), None, Some(10.0), 0.0),
+            "honest fraction",
+        ),
+        (
+            designated(10, Some(f64::NAN), None, Some(10.0), 0.0),
+            "honest fraction",
+        ),
         (designated(10, Some(0.5), None, Some(-1.0), 0.0), "penalty"),
-        (designated(10, Some(0.5), None, Some(f64::INFINITY), 0.0), "penalty"),
+        (
+            designated(10, Some(0.5), None, Some(f64::INFINITY), 0.0),
+            "penalty",
+        ),
         (designated(10, Some(0.5), None, Some(10.0), -2.0), "stake"),
         (designated(10, None, Some(10), Some(10.0), 0.0), "corrupted"),
-        (designated(10_000_000, Some(0.5), None, Some(10.0), 0.0), "provers"),
+        (
+            designated(10_000_000, Some(0.5), None, Some(10.0), 0.0),
+            "provers",
+        ),
         (capacity(Some(0.0), Some(8.0)), "power"),
         (capacity(Some(-1.0), Some(8.0)), "power"),
         (capacity(Some(1.0), Some(8.0)), "power"),
@@ -534,7 +590,10 @@ fn bad_input_is_rejected_with_one_sentence() {
     for (args, word) in cases {
         let msg = analyze_cmd::validate(&args).expect_err(word);
         assert!(msg.contains(word), "{msg:?} should mention {word}");
-        assert!(msg.ends_with('.') && !msg.contains('\n'), "one sentence: {msg:?}");
+        assert!(
+            msg.ends_with('.') && !msg.contains('\n'),
+            "one sentence: {msg:?}"
+        );
         let mut out = Vec::new();
         let err = analyze_cmd::run(&args, &mut out).expect_err("run rejects it too");
         assert_eq!(err.to_string(), msg);
@@ -586,9 +645,9 @@ fn capacity_args(json: bool, grid: bool) -> AnalyzeArgs {
 fn run_prints_the_key_numbers_and_their_sources() {
     let text = run_to_string(&designated_args(false, false));
     for needle in [
-        "5.3141",  // designated loss, §A.19 "5.31"
-        "9.3697",  // symmetric bound, §A.19 "9.37"
-        "1 + 99",  // committee
+        "5.3141", // designated loss, §A.19 "5.31"
+        "9.3697", // symmetric bound, §A.19 "9.37"
+        "1 + 99", // committee
         "optimal: designated",
         "Lem. 3.4",
         "Def. A.2",
@@ -598,7 +657,13 @@ fn run_prints_the_key_numbers_and_their_sources() {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
     let text = run_to_string(&capacity_args(false, false));
-    for needle in ["0.111111", "0.222222", "N = 2 identities", "§4.2", "capacity-oracles-post.txt"] {
+    for needle in [
+        "0.111111",
+        "0.222222",
+        "N = 2 identities",
+        "§4.2",
+        "capacity-oracles-post.txt",
+    ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
@@ -640,7 +705,10 @@ fn run_grid_prints_a_labelled_heatmap() {
     let text = run_to_string(&designated_args(false, true));
     let rows: Vec<&str> = text.lines().filter(|l| l.contains(" |")).collect();
     assert_eq!(rows.len(), 11, "header + 10 rows:\n{text}");
-    assert!(text.contains('D') && text.contains("honest fraction"), "{text}");
+    assert!(
+        text.contains('D') && text.contains("honest fraction"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -661,8 +729,20 @@ fn which_mechanism_is_optimal_follows_the_paper() {
 #[test]
 #[ignore = "parameter identification scan, ~1 min"]
 fn parameter_identification_scan() {
-    let left = [(0.0, 10.62, 10.12), (10.0, 9.78, 9.79), (50.0, 8.32, 9.64), (100.0, 7.48, 9.56), (500.0, 5.31, 9.37)];
-    let right = [(0.0, 4.12, 3.99), (0.02, 4.11, 3.99), (0.1, 4.09, 3.99), (0.2, 4.06, 3.98), (1.0, 3.81, 3.97)];
+    let left = [
+        (0.0, 10.62, 10.12),
+        (10.0, 9.78, 9.79),
+        (50.0, 8.32, 9.64),
+        (100.0, 7.48, 9.56),
+        (500.0, 5.31, 9.37),
+    ];
+    let right = [
+        (0.0, 4.12, 3.99),
+        (0.02, 4.11, 3.99),
+        (0.1, 4.09, 3.99),
+        (0.2, 4.06, 3.98),
+        (1.0, 3.81, 3.97),
+    ];
     for (penalty, rows) in [(1e4, left), (20.0, right)] {
         let mut fits = Vec::new();
         for n in 2..=300u64 {
@@ -670,7 +750,8 @@ fn parameter_identification_scan() {
                 let ok = rows.iter().all(|&(b, d, s)| {
                     let pr = params(n, f, penalty, b);
                     (analysis::optimal_designated(&pr).unwrap().loss - d).abs() <= 0.005 + 1e-12
-                        && (analysis::optimal_symmetric(&pr).unwrap().loss - s).abs() <= 0.005 + 1e-12
+                        && (analysis::optimal_symmetric(&pr).unwrap().loss - s).abs()
+                            <= 0.005 + 1e-12
                 });
                 if ok {
                     fits.push((n, f));

@@ -67,7 +67,9 @@ pub enum AnalysisError {
     #[error("the honest fraction must be greater than 0 and at most 1 (got {0})")]
     HonestFraction(f64),
     /// At least one prover must be honest.
-    #[error("the number of corrupted provers ({corrupted}) must be less than the number of provers ({provers})")]
+    #[error(
+        "the number of corrupted provers ({corrupted}) must be less than the number of provers ({provers})"
+    )]
     TooManyCorrupted {
         /// Corrupted provers asked for.
         corrupted: u64,
@@ -258,9 +260,10 @@ pub fn designated_loss(params: &ProcurementParams, committee: u64, q: f64) -> f6
 /// both branches are equal (Lem. 3.2, Cor. A.1), i.e. the root of
 /// `1 + m·q = P·(1 − q)^{m−f+1} − B`, or `q = 0` when `1 ≥ P − B` already.
 /// The left side increases and the right decreases in `q`, so the root is
-/// unique; it is found by bisection to machine precision. Closed forms exist
-/// for `k = 1` and `k = 2` ([`designated_q_closed_form`]) and the tests check
-/// the bisection against them.
+/// unique; their gap is increasing and concave, so Newton's method from
+/// `q = 0` climbs monotonically to it (machine precision, bisection fallback).
+/// Closed forms exist for `k = 1` and `k = 2` ([`designated_q_closed_form`])
+/// and the tests check the root-finder against them.
 #[must_use]
 pub fn designated_q_for_committee(params: &ProcurementParams, committee: u64) -> f64 {
     let (l0, r0) = designated_branches(params, committee, 0.0);
@@ -436,9 +439,12 @@ pub struct SymmetricOptimum {
 /// are convex in `q`; `left` is minimal at `q_A = 1 − P^{−1/(m−1)}` (where
 /// `(1 − q)^{m−1} = 1/P`), `right` decreases. If `left(q_A) ≥ right(q_A)` the
 /// optimum is `q_A`; otherwise it is the unique crossing `left = right` on
-/// `(q_A, 1]` (Lem. 3.2), found by bisection.
+/// `(q_A, 1]` (Lem. 3.2), found by safeguarded Newton.
 #[must_use]
-pub fn symmetric_q_for_committee(params: &ProcurementParams, committee: u64) -> (f64, SymmetricBinding) {
+pub fn symmetric_q_for_committee(
+    params: &ProcurementParams,
+    committee: u64,
+) -> (f64, SymmetricBinding) {
     let m = committee as f64;
     let p = params.penalty;
     let q_left = if committee <= 1 {
@@ -579,7 +585,9 @@ pub struct PayDeliverersOptimum {
 ///
 /// # Errors
 /// Parameters outside the model ([`ProcurementParams::validate`]).
-pub fn optimal_pay_deliverers(params: &ProcurementParams) -> Result<PayDeliverersOptimum, AnalysisError> {
+pub fn optimal_pay_deliverers(
+    params: &ProcurementParams,
+) -> Result<PayDeliverersOptimum, AnalysisError> {
     params.validate()?;
     let (q, loss) = scan_then_golden(|q| pay_deliverers_loss(params, q), 64);
     let (q, loss) = if pay_deliverers_loss(params, 0.0) <= loss {
@@ -731,9 +739,11 @@ pub struct DesignatedAnalysis {
     pub symmetric: SymmetricOptimum,
     /// The best lottery.
     pub lottery: LotteryOptimum,
-    /// The lottery of Lem. A.1 (at the symmetric minimizer's `m`, `q`, prize
-    /// eq. (8)): within a factor 2 of the symmetric optimum.
-    pub lottery_at_symmetric_optimum: f64,
+    /// The loss of the lottery of Lem. A.1 (at the symmetric minimizer's `m`,
+    /// `q`, prize eq. (8)): its relative error against the symmetric optimum
+    /// is at most 1. Unstaked only (`None` when `B > 0`: Lem. A.1 compares
+    /// with the unstaked bound).
+    pub lottery_at_symmetric_optimum: Option<f64>,
     /// The best pay-deliverers rule (Ex. 3.3).
     pub pay_deliverers: PayDeliverersOptimum,
     /// Designated loss in the `n → ∞` limit at the same `α` (Lem. 3.11/3.12).
@@ -759,16 +769,23 @@ pub fn analyze_designated(params: &ProcurementParams) -> Result<DesignatedAnalys
     let symmetric = optimal_symmetric(params)?;
     let lottery = optimal_lottery(params)?;
     let pay_deliverers = optimal_pay_deliverers(params)?;
-    let lottery_at_symmetric_optimum =
-        lottery_loss(params, symmetric.committee_size, symmetric.mixing_probability);
+    let lottery_at_symmetric_optimum = (params.stake == 0.0).then(|| {
+        lottery_loss(
+            params,
+            symmetric.committee_size,
+            symmetric.mixing_probability,
+        )
+    });
     let implemented = [
         (MechanismKind::Designated, designated.loss),
         (MechanismKind::Lottery, lottery.loss),
         (MechanismKind::PayDeliverers, pay_deliverers.loss),
     ];
-    let (optimal, optimal_loss) = implemented
-        .into_iter()
-        .fold(implemented[0], |best, c| if c.1 < best.1 { c } else { best });
+    let (optimal, optimal_loss) =
+        implemented.into_iter().fold(
+            implemented[0],
+            |best, c| if c.1 < best.1 { c } else { best },
+        );
     let lower_bound = designated.loss.min(symmetric.loss);
     let optimality = if designated.loss <= symmetric.loss * (1.0 + 1e-12) {
         Optimality::DesignatedExact
@@ -804,7 +821,10 @@ pub fn analyze_designated(params: &ProcurementParams) -> Result<DesignatedAnalys
 /// # Errors
 /// Parameters outside the model.
 pub fn stake_loss_reduction(params: &ProcurementParams) -> Result<Option<f64>, AnalysisError> {
-    let unstaked = ProcurementParams { stake: 0.0, ..*params };
+    let unstaked = ProcurementParams {
+        stake: 0.0,
+        ..*params
+    };
     let base = optimal_designated(&unstaked)?
         .loss
         .min(optimal_symmetric(&unstaked)?.loss);
@@ -1197,9 +1217,7 @@ pub const DEFAULT_POWERS: [f64; 10] = [1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5
 /// Default stakes `S` of the capacity grid (unit-work costs).
 pub const DEFAULT_STAKES: [f64; 10] = [1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 50.0];
 /// Default penalties `P` of the designated grid (proof-cost units).
-pub const DEFAULT_PENALTIES: [f64; 10] = [
-    2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1e3, 1e4, 1e5, 1e6,
-];
+pub const DEFAULT_PENALTIES: [f64; 10] = [2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1e3, 1e4, 1e5, 1e6];
 /// Default honest fractions `α` of the designated grid.
 pub const DEFAULT_HONEST_FRACTIONS: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.67, 0.8, 0.9, 1.0];
 
@@ -1469,7 +1487,11 @@ mod tests {
                 best = best.min(designated_loss(&pr, m, f64::from(i) / 20_000.0));
             }
         }
-        assert!(d.loss <= best + 1e-12 && best - d.loss < 1e-3, "{} vs {best}", d.loss);
+        assert!(
+            d.loss <= best + 1e-12 && best - d.loss < 1e-3,
+            "{} vs {best}",
+            d.loss
+        );
     }
 
     #[test]
@@ -1483,7 +1505,11 @@ mod tests {
                 best = best.min(l.max(r));
             }
         }
-        assert!(s.loss <= best + 1e-12 && best - s.loss < 1e-3, "{} vs {best}", s.loss);
+        assert!(
+            s.loss <= best + 1e-12 && best - s.loss < 1e-3,
+            "{} vs {best}",
+            s.loss
+        );
     }
 
     #[test]
@@ -1496,7 +1522,11 @@ mod tests {
                 best = best.min(lottery_loss(&pr, m, f64::from(i) / 100_000.0));
             }
         }
-        assert!(l.loss <= best + 1e-9 && best - l.loss < 1e-6, "{} vs {best}", l.loss);
+        assert!(
+            l.loss <= best + 1e-9 && best - l.loss < 1e-6,
+            "{} vs {best}",
+            l.loss
+        );
     }
 
     #[test]
@@ -1506,10 +1536,11 @@ mod tests {
             let r = lottery_prize(m, q);
             let mut e = 0.0;
             for y in 0..m {
-                let pmf = (ln_gamma(m as f64) - ln_gamma(y as f64 + 1.0) - ln_gamma((m - y) as f64)
-                    + y as f64 * q.ln()
-                    + (m - 1 - y) as f64 * (1.0 - q).ln())
-                .exp();
+                let pmf =
+                    (ln_gamma(m as f64) - ln_gamma(y as f64 + 1.0) - ln_gamma((m - y) as f64)
+                        + y as f64 * q.ln()
+                        + (m - 1 - y) as f64 * (1.0 - q).ln())
+                    .exp();
                 e += pmf * r / (1.0 + y as f64);
             }
             assert!((e - 1.0).abs() < 1e-12, "m={m} q={q}: {e}");
@@ -1518,7 +1549,7 @@ mod tests {
 
     #[test]
     fn lambert_w_inverts() {
-        for &x in &[1e-6, 0.1, 1.0, 2.718_281_828, 10.0, 1e4, 1e12] {
+        for &x in &[1e-6, 0.1, 1.0, std::f64::consts::E, 10.0, 1e4, 1e12] {
             let w = lambert_w0(x);
             assert!((w * w.exp() - x).abs() < 1e-12 * x.max(1.0), "x={x} w={w}");
         }
@@ -1529,7 +1560,9 @@ mod tests {
         for &(n, eps) in &[(44u64, 0.017f64), (200, 0.3), (7, 0.9), (1000, 0.01)] {
             let pmf: Vec<f64> = (0..=n)
                 .map(|x| {
-                    (ln_gamma(n as f64 + 1.0) - ln_gamma(x as f64 + 1.0) - ln_gamma((n - x) as f64 + 1.0)
+                    (ln_gamma(n as f64 + 1.0)
+                        - ln_gamma(x as f64 + 1.0)
+                        - ln_gamma((n - x) as f64 + 1.0)
                         + x as f64 * eps.ln()
                         + (n - x) as f64 * (1.0 - eps).ln())
                     .exp()
@@ -1550,7 +1583,11 @@ mod tests {
 
     #[test]
     fn best_identities_is_the_argmax_over_n() {
-        for &(j, eps, p, s) in &[(5u64, 0.017, 2.0, 50.0), (1, 0.05, 2.0, 8.0), (3, 0.2, 1.5, 10.0)] {
+        for &(j, eps, p, s) in &[
+            (5u64, 0.017, 2.0, 50.0),
+            (1, 0.05, 2.0, 8.0),
+            (3, 0.2, 1.5, 10.0),
+        ] {
             let (n, u) = best_identities(j, eps, p, s);
             let mut best = (0, f64::NEG_INFINITY);
             for cand in 1..2000 {
@@ -1570,7 +1607,10 @@ mod tests {
             let (e, _, t) = epsilon_star(p, s);
             assert!(!t);
             let above = best_sybil(e * (1.0 + 1e-9), p, s).0;
-            assert!(above.utility <= above.honest_utility * (1.0 + 1e-9), "{p},{s}: {above:?}");
+            assert!(
+                above.utility <= above.honest_utility * (1.0 + 1e-9),
+                "{p},{s}: {above:?}"
+            );
             let below = best_sybil(e * (1.0 - 1e-6), p, s).0;
             assert!(below.utility > below.honest_utility, "{p},{s}: {below:?}");
         }

@@ -83,7 +83,12 @@ pub struct DesignatedArgs {
     )]
     pub penalty: Option<f64>,
     /// Aggregate stake B the protocol may slash as insurance, in proof costs.
-    #[arg(long, value_name = "B", default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "B",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub stake: f64,
     /// Print a heatmap over (penalty P, honest fraction) instead.
     #[arg(long)]
@@ -257,7 +262,10 @@ fn run_capacity(c: &CapacityArgs, out: &mut dyn Write) -> anyhow::Result<()> {
 pub fn designated_table(a: &DesignatedAnalysis) -> String {
     let p = &a.params;
     let mut s = String::new();
-    let _ = writeln!(s, "dpgnet analyze designated: adversarial-procurement-paper.txt");
+    let _ = writeln!(
+        s,
+        "dpgnet analyze designated: adversarial-procurement-paper.txt"
+    );
     let _ = writeln!(
         s,
         "  provers n = {}, honest fraction {:.4} ({} honest, attacker corrupts up to f = {}; §2, Rem. 2.1)",
@@ -273,58 +281,58 @@ pub fn designated_table(a: &DesignatedAnalysis) -> String {
         num(p.stake)
     );
     let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "  {:<22} {:>10} {:>12} {:>12} {:>16}  {}",
-        "mechanism", "committee", "honest left", "mixing q", "worst-case loss", "from"
-    );
+    let header = MechRow {
+        name: "mechanism",
+        committee: "committee".into(),
+        honest: "honest left".into(),
+        q: "mixing q".into(),
+        loss: "worst-case loss".into(),
+        source: "from",
+    };
+    header.write(&mut s);
     let d = &a.designated;
-    let _ = writeln!(
-        s,
-        "  {:<22} {:>10} {:>12} {:>12.6} {:>16.4}  {}",
-        "designated",
-        format!("1 + {}", d.committee_size),
-        d.honest_committee,
-        d.mixing_probability,
-        d.loss,
-        "Def. 3.1, Lem. 3.2, Lem. 3.4; stake: Cor. 3.2"
-    );
+    MechRow {
+        name: "designated",
+        committee: format!("1 + {}", d.committee_size),
+        honest: d.honest_committee.to_string(),
+        q: format!("{:.6}", d.mixing_probability),
+        loss: format!("{:.4}", d.loss),
+        source: "Def. 3.1, Lem. 3.2, Lem. 3.4; stake: Cor. 3.2",
+    }
+    .write(&mut s);
     let sy = &a.symmetric;
-    let _ = writeln!(
-        s,
-        "  {:<22} {:>10} {:>12} {:>12.6} {:>16.4}  {}",
-        "symmetric (bound)",
-        sy.committee_size,
-        sy.honest_committee,
-        sy.mixing_probability,
-        sy.loss,
-        match sy.binding {
+    MechRow {
+        name: "symmetric (bound)",
+        committee: sy.committee_size.to_string(),
+        honest: sy.honest_committee.to_string(),
+        q: format!("{:.6}", sy.mixing_probability),
+        loss: format!("{:.4}", sy.loss),
+        source: match sy.binding {
             SymmetricBinding::Equality => "Def. 3.2, Def. 3.5, Lem. 3.2; stake: Cor. A.2",
             SymmetricBinding::LeftMinimum => "Def. 3.2, Def. 3.5 (left branch at its minimum)",
-        }
-    );
+        },
+    }
+    .write(&mut s);
     let l = &a.lottery;
-    let _ = writeln!(
-        s,
-        "  {:<22} {:>10} {:>12} {:>12.6} {:>16.4}  {}",
-        "lottery",
-        l.committee_size,
-        l.committee_size.saturating_sub(p.corrupted),
-        l.mixing_probability,
-        l.loss,
-        "Ex. 3.2, Def. A.2, eq. (8); no stake"
-    );
+    MechRow {
+        name: "lottery",
+        committee: l.committee_size.to_string(),
+        honest: l.committee_size.saturating_sub(p.corrupted).to_string(),
+        q: format!("{:.6}", l.mixing_probability),
+        loss: format!("{:.4}", l.loss),
+        source: "Ex. 3.2, Def. A.2, eq. (8); no stake",
+    }
+    .write(&mut s);
     let pd = &a.pay_deliverers;
-    let _ = writeln!(
-        s,
-        "  {:<22} {:>10} {:>12} {:>12.6} {:>16.4}  {}",
-        "pay deliverers",
-        p.provers,
-        p.honest(),
-        pd.mixing_probability,
-        pd.loss,
-        "Ex. 3.3; no stake"
-    );
+    MechRow {
+        name: "pay deliverers",
+        committee: p.provers.to_string(),
+        honest: p.honest().to_string(),
+        q: format!("{:.6}", pd.mixing_probability),
+        loss: format!("{:.4}", pd.loss),
+        source: "Ex. 3.3; no stake",
+    }
+    .write(&mut s);
     let _ = writeln!(s);
     let _ = writeln!(
         s,
@@ -340,13 +348,24 @@ pub fn designated_table(a: &DesignatedAnalysis) -> String {
             String::new()
         }
     );
-    let _ = writeln!(
-        s,
-        "  lottery: prize R = {:.4} (eq. (8)); at the symmetric optimum the lottery loses {:.4} <= 2 x bound {:.4} (Lem. A.1)",
-        l.prize,
-        a.lottery_at_symmetric_optimum,
-        2.0 * sy.loss
-    );
+    match a.lottery_at_symmetric_optimum {
+        Some(la1) => {
+            let _ = writeln!(
+                s,
+                "  lottery: prize R = {:.4} (eq. (8)); at the symmetric optimum the lottery loses {:.4} <= 2 x bound {:.4} (Lem. A.1)",
+                l.prize,
+                la1,
+                2.0 * sy.loss
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  lottery: prize R = {:.4} (eq. (8)); it takes no stake (Rem. 4.6)",
+                l.prize
+            );
+        }
+    }
     let _ = writeln!(
         s,
         "  continuous limit n -> infinity at this honest fraction: designated loss {:.4} = W(aPe^(a(1+B)))/a - B (Lem. 3.11, Lem. 3.12)",
@@ -393,31 +412,30 @@ pub fn capacity_table(a: &CapacityAnalysis) -> String {
         "  units: one unit of work costs 1 (§2); a delivered bid b is paid b + b^p; honest utility at audit probability e is e"
     );
     let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "  {:<34} {:>12}  {}",
-        "e*(p, S)",
-        format!("{:.6}", a.epsilon_star),
-        "least audit probability with truthful bidding optimal (§4.2)"
-    );
-    let _ = writeln!(
-        s,
-        "  {:<34} {:>12}  {}",
-        "protocol cost 2e*",
-        format!("{:.6}", a.protocol_cost),
-        "(1 + 1^p)·e* for unit capacity (§4.2)"
-    );
-    let _ = writeln!(
-        s,
-        "  {:<34} {:>12}  {}",
-        "binding split",
-        format!("a = 1/{}", a.binding_split),
-        if a.binding_split == 1 {
-            "duplicate full bids: e*_1 = 1/(1+S) exactly"
-        } else {
-            "splitting into smaller bids"
-        }
-    );
+    let rows = [
+        (
+            "e*(p, S)",
+            format!("{:.6}", a.epsilon_star),
+            "least audit probability with truthful bidding optimal (§4.2)",
+        ),
+        (
+            "protocol cost 2e*",
+            format!("{:.6}", a.protocol_cost),
+            "(1 + 1^p)·e* for unit capacity (§4.2)",
+        ),
+        (
+            "binding split",
+            format!("a = 1/{}", a.binding_split),
+            if a.binding_split == 1 {
+                "duplicate full bids: e*_1 = 1/(1+S) exactly"
+            } else {
+                "splitting into smaller bids"
+            },
+        ),
+    ];
+    for (name, value, note) in rows {
+        let _ = writeln!(s, "  {name:<34} {value:>12}  {note}");
+    }
     let _ = writeln!(s);
     let _ = writeln!(
         s,
@@ -444,6 +462,26 @@ pub fn capacity_table(a: &CapacityAnalysis) -> String {
         );
     }
     s
+}
+
+/// One line of the mechanism table.
+struct MechRow {
+    name: &'static str,
+    committee: String,
+    honest: String,
+    q: String,
+    loss: String,
+    source: &'static str,
+}
+
+impl MechRow {
+    fn write(&self, s: &mut String) {
+        let _ = writeln!(
+            s,
+            "  {:<22} {:>10} {:>12} {:>12} {:>16}  {}",
+            self.name, self.committee, self.honest, self.q, self.loss, self.source
+        );
+    }
 }
 
 /// Shade blocks from low to high.
@@ -503,27 +541,37 @@ fn write_heatmap(out: &mut dyn Write, h: &Heatmap<'_>) -> std::io::Result<()> {
     let finite = h.values.iter().flatten().copied().filter(|v| v.is_finite());
     let lo = finite.clone().fold(f64::INFINITY, f64::min);
     let hi = finite.fold(f64::NEG_INFINITY, f64::max);
+    let corner = format!("{} \\ {}", h.row_label, h.col_label);
     let label_w = h
         .rows
         .iter()
         .map(|r| r.chars().count())
-        .chain([h.row_label.chars().count()])
+        .chain([corner.chars().count()])
         .max()
         .unwrap_or(0);
     writeln!(out, "{}", h.title)?;
     writeln!(out)?;
-    write!(out, "{:>label_w$} |", format!("{} \\ {}", h.row_label, h.col_label).chars().take(label_w).collect::<String>())?;
+    write!(out, "{corner:>label_w$} |")?;
     for c in &h.cols {
         write!(out, "{c:>CELL$}")?;
     }
     writeln!(out)?;
-    writeln!(out, "{}-+{}", "-".repeat(label_w), "-".repeat(CELL * h.cols.len()))?;
+    writeln!(
+        out,
+        "{}-+{}",
+        "-".repeat(label_w),
+        "-".repeat(CELL * h.cols.len())
+    )?;
     for (i, r) in h.rows.iter().enumerate() {
         write!(out, "{r:>label_w$} |")?;
         for (j, v) in h.values[i].iter().enumerate() {
             let sh = shade(*v, lo, hi, h.log);
             let mark = h.markers.as_ref().map_or(' ', |m| m[i][j]);
-            let text = format!("{mark}{}", compact(*v));
+            let text = if mark == ' ' {
+                compact(*v)
+            } else {
+                format!("{mark} {}", compact(*v))
+            };
             write!(out, " {sh}{sh}{text:>w$}", w = CELL - 3)?;
         }
         writeln!(out)?;
@@ -544,7 +592,11 @@ fn write_heatmap(out: &mut dyn Write, h: &Heatmap<'_>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn write_capacity_grid(out: &mut dyn Write, g: &Grid<analysis::CapacityCell>, secs: f64) -> std::io::Result<()> {
+fn write_capacity_grid(
+    out: &mut dyn Write,
+    g: &Grid<analysis::CapacityCell>,
+    secs: f64,
+) -> std::io::Result<()> {
     let h = Heatmap {
         title: "dpgnet analyze capacity --grid: protocol cost 2e*(p, S) for a perfect capacity oracle (capacity-oracles-post.txt §4.2)".into(),
         row_label: "p",
@@ -627,7 +679,15 @@ mod tests {
 
     #[test]
     fn negative_penalty_reaches_validate() {
-        let a = parse(&["designated", "--provers", "10", "--honest-fraction", "0.5", "--penalty", "-3"]);
+        let a = parse(&[
+            "designated",
+            "--provers",
+            "10",
+            "--honest-fraction",
+            "0.5",
+            "--penalty",
+            "-3",
+        ]);
         let e = validate(&a).unwrap_err();
         assert!(e.contains("penalty"), "{e}");
         assert!(e.ends_with('.'));

@@ -6,7 +6,7 @@ use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{Action, KEYBINDINGS, Model};
+use crate::app::{Action, KeyContext, Model};
 
 /// Rows the footer wants.
 pub(crate) const HEIGHT: u16 = 2;
@@ -20,15 +20,38 @@ fn hint(action: Action) -> &'static str {
         Action::CloseHelp => "close help",
         Action::Up => "up",
         Action::Down => "down",
+        Action::OpenAttackMenu => "attack",
+        Action::StopAttack => "stop attack",
+        Action::MenuNextField => "next",
+        Action::MenuPrevField => "prev",
+        Action::MenuUp => "up",
+        Action::MenuDown => "down",
+        Action::MenuPlus => "slot+",
+        Action::MenuMinus => "slot−",
+        Action::MenuToggle => "pick",
+        Action::MenuLaunch => "launch",
+        Action::MenuClose => "close",
     }
 }
 
-/// `q/Ctrl-c quit · p pause · …`, built from [`KEYBINDINGS`].
-pub(crate) fn hints_line() -> Line<'static> {
+/// `q/Ctrl-c quit · p pause · …`, built from the bindings of `context`
+/// ([`crate::app::KEYBINDINGS`] or [`crate::app::ATTACK_MENU_KEYBINDINGS`]).
+/// When that is wider than `width`, each action shows its first key only.
+pub(crate) fn hints_line(context: KeyContext, width: u16) -> Line<'static> {
+    let line = hints(context, false);
+    if line.width() <= usize::from(width) {
+        line
+    } else {
+        hints(context, true)
+    }
+}
+
+fn hints(context: KeyContext, first_key_only: bool) -> Line<'static> {
     let mut groups: Vec<(Action, Vec<String>)> = Vec::new();
-    for b in KEYBINDINGS {
+    for b in context.bindings() {
         match groups.iter_mut().find(|(a, _)| *a == b.action) {
-            Some((_, keys)) => keys.push(b.key.label()),
+            Some((_, keys)) if !first_key_only => keys.push(b.key.label()),
+            Some(_) => {}
             None => groups.push((b.action, vec![b.key.label()])),
         }
     }
@@ -73,5 +96,8 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, model: &Model) {
     let [totals, hints] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     frame.render_widget(Paragraph::new(totals_line(model)), totals);
-    frame.render_widget(Paragraph::new(hints_line()), hints);
+    frame.render_widget(
+        Paragraph::new(hints_line(model.key_context(), hints.width)),
+        hints,
+    );
 }

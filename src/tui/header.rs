@@ -16,6 +16,8 @@ pub(crate) const HEIGHT: u16 = 4;
 pub(crate) const PAST: Color = Color::Green;
 /// Colour of the phase in progress.
 pub(crate) const CURRENT: Color = Color::Cyan;
+/// Background of the running-attack badge.
+pub(crate) const ATTACK: Color = Color::Red;
 /// Colour of the gauge's empty track.
 const TRACK: Color = Color::DarkGray;
 
@@ -40,6 +42,16 @@ fn info_line(model: &Model) -> Line<'static> {
             Style::new()
                 .fg(Color::Black)
                 .bg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    if let Some(attack) = &model.attack {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!(" ⚔ {attack} "),
+            Style::new()
+                .fg(Color::White)
+                .bg(ATTACK)
                 .add_modifier(Modifier::BOLD),
         ));
     }

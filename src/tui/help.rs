@@ -1,4 +1,5 @@
-//! The help popup: the keybindings table and the legend, centred over a cleared background.
+//! The help popup: the keybinding tables (main screen, attack menu) and the
+//! legend, centred over a cleared background.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -6,32 +7,29 @@ use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use crate::app::KEYBINDINGS;
+use crate::app::{ATTACK_MENU_KEYBINDINGS, Action, KEYBINDINGS, Keybinding};
 
 /// Legend lines shown under the keybindings.
 const LEGEND: &[(&str, &str)] = &[
     ("★", "proposer of the current slot"),
     ("⚠adv", "prover controlled by the adversary agent"),
+    ("⚔", "slot attacked (fault or attack strategy on)"),
     ("LF", "liveness fault (no valid full proof by T5)"),
 ];
 
-/// Render the popup centred in `area`.
-pub(crate) fn render(frame: &mut Frame, area: Rect) {
-    // One line per action: its keys joined, in first-binding order.
-    let mut groups: Vec<(Vec<String>, &str)> = Vec::new();
-    let mut actions = Vec::new();
-    for b in KEYBINDINGS {
-        match actions.iter().position(|a| *a == b.action) {
-            Some(i) => groups[i].0.push(b.key.label()),
-            None => {
-                actions.push(b.action);
-                groups.push((vec![b.key.label()], b.description));
-            }
+/// One line per action of `bindings` (its keys joined, in first-binding order),
+/// skipping the actions in `skip`.
+fn key_lines(bindings: &[Keybinding], skip: &[Action]) -> Vec<Line<'static>> {
+    let mut groups: Vec<(Action, Vec<String>, &str)> = Vec::new();
+    for b in bindings.iter().filter(|b| !skip.contains(&b.action)) {
+        match groups.iter_mut().find(|(a, _, _)| *a == b.action) {
+            Some((_, keys, _)) => keys.push(b.key.label()),
+            None => groups.push((b.action, vec![b.key.label()], b.description)),
         }
     }
-    let mut lines: Vec<Line> = groups
+    groups
         .into_iter()
-        .map(|(keys, description)| {
+        .map(|(_, keys, description)| {
             Line::from(vec![
                 Span::styled(
                     format!("{:>10}", keys.join(", ")),
@@ -41,7 +39,17 @@ pub(crate) fn render(frame: &mut Frame, area: Rect) {
                 Span::raw(description),
             ])
         })
-        .collect();
+        .collect()
+}
+
+/// Render the popup centred in `area`.
+pub(crate) fn render(frame: &mut Frame, area: Rect) {
+    let mut lines = key_lines(KEYBINDINGS, &[]);
+    lines.push(Line::from(""));
+    lines.push(Line::from("  in the attack menu (a)").bold());
+    // Actions the main table already explains (help, quit) are not repeated.
+    let main: Vec<Action> = KEYBINDINGS.iter().map(|b| b.action).collect();
+    lines.extend(key_lines(ATTACK_MENU_KEYBINDINGS, &main));
     lines.push(Line::from(""));
     for (sym, text) in LEGEND {
         lines.push(Line::from(vec![
