@@ -441,6 +441,8 @@ pub struct AttackMenu {
     pub slot: u64,
     /// The lowest slot offered: the running one (applied at once).
     pub min_slot: u64,
+    /// True once the user changed the slot; until then it follows the next slot.
+    pub slot_edited: bool,
     /// Why the last Enter did not launch, if it did not.
     pub error: Option<String>,
 }
@@ -451,10 +453,7 @@ impl AttackMenu {
     #[must_use]
     pub fn new(model: &Model) -> Self {
         let choices = strategy_choices();
-        let strategy = choices
-            .iter()
-            .position(|c| !is_honest(c.name))
-            .unwrap_or(0);
+        let strategy = choices.iter().position(|c| !is_honest(c.name)).unwrap_or(0);
         let targets = model
             .nodes
             .iter()
@@ -472,6 +471,7 @@ impl AttackMenu {
             cursor: 0,
             slot: model.next_slot(),
             min_slot: model.slot.unwrap_or(0),
+            slot_edited: false,
             error: None,
         }
     }
@@ -537,7 +537,11 @@ impl AttackMenu {
         let fields = self.fields();
         let i = fields.iter().position(|f| *f == self.field).unwrap_or(0);
         let n = fields.len();
-        self.field = fields[if forward { (i + 1) % n } else { (i + n - 1) % n }];
+        self.field = fields[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }];
     }
 
     fn select_strategy(&mut self, index: usize) {
@@ -547,6 +551,7 @@ impl AttackMenu {
     }
 
     fn bump_slot(&mut self, up: bool) {
+        self.slot_edited = true;
         self.slot = if up {
             self.slot.saturating_add(1)
         } else {
@@ -936,9 +941,21 @@ pub const ATTACK_MENU_KEYBINDINGS: &[Keybinding] = &[
     bind(Key::Down, Action::MenuDown, "next item / number − 1"),
     bind(Key::Char('j'), Action::MenuDown, "next item / number − 1"),
     bind(Key::Char(' '), Action::MenuToggle, "pick / unpick a target"),
-    bind(Key::Char('+'), Action::MenuPlus, "slot (or focused number) + 1"),
-    bind(Key::Char('='), Action::MenuPlus, "slot (or focused number) + 1"),
-    bind(Key::Char('-'), Action::MenuMinus, "slot (or focused number) − 1"),
+    bind(
+        Key::Char('+'),
+        Action::MenuPlus,
+        "slot (or focused number) + 1",
+    ),
+    bind(
+        Key::Char('='),
+        Action::MenuPlus,
+        "slot (or focused number) + 1",
+    ),
+    bind(
+        Key::Char('-'),
+        Action::MenuMinus,
+        "slot (or focused number) − 1",
+    ),
     bind(Key::Enter, Action::MenuLaunch, "launch the attack"),
     bind(Key::Esc, Action::MenuClose, "close the menu"),
     bind(Key::Char('?'), Action::ToggleHelp, "show / hide this help"),
@@ -1031,7 +1048,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Log(line) => model.log.push(line),
         Msg::Key(action) => return on_action(model, action),
         Msg::Tick => {}
-        Msg::FaultApplied { slot, fault } => on_fault_applied(model, slot, fault),
+        Msg::FaultApplied { slot, fault } => on_fault_applied(model, slot, &fault),
     }
     Vec::new()
 }
@@ -1039,11 +1056,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
 /// Mark the slot a fault hit and track the running attack. A non-honest strategy
 /// starts (or changes) the attack, `honest` on every prover stops it; kill and
 /// pause mark their slot only.
-fn on_fault_applied(model: &mut Model, slot: u64, fault: Fault) {
+fn on_fault_applied(model: &mut Model, slot: u64, fault: &Fault) {
     model
         .log
         .push(LogLine::warn(Some(slot), format!("fault: {fault}")));
-    match &fault {
+    match fault {
         Fault::Strategy { strategy, targets } if is_honest(strategy) => {
             if targets.is_empty() {
                 model.attack = None;
@@ -1320,7 +1337,11 @@ fn on_slot_started(
     }
     if let Some(menu) = model.attack_menu.as_mut() {
         menu.min_slot = slot;
-        menu.slot = menu.slot.max(slot);
+        menu.slot = if menu.slot_edited {
+            menu.slot.max(slot)
+        } else {
+            slot.saturating_add(1)
+        };
     }
     for row in &mut model.nodes {
         row.assignment.clear();
@@ -1680,7 +1701,12 @@ pub(crate) mod fixtures {
             5_000,
             "stolen_proof",
         ));
-        m.extend(entries1.iter().cloned().map(|e| Msg::Engine(Event::Ledger(e))));
+        m.extend(
+            entries1
+                .iter()
+                .cloned()
+                .map(|e| Msg::Engine(Event::Ledger(e))),
+        );
         let after1 = |n: &str| match n {
             "validator-2" => (32_000, 40),
             "prover-1" => (10_000, 120),
@@ -1749,7 +1775,12 @@ pub(crate) mod fixtures {
                 "PENALTY_T2_PROVER",
             ),
         ];
-        m.extend(entries2.iter().cloned().map(|e| Msg::Engine(Event::Ledger(e))));
+        m.extend(
+            entries2
+                .iter()
+                .cloned()
+                .map(|e| Msg::Engine(Event::Ledger(e))),
+        );
         let after2 = |n: &str| match n {
             "prover-8" | "prover-2" => (9_900, 0),
             n => after1(n),
@@ -2088,7 +2119,9 @@ mod tests {
         assert_eq!(params, [("capacity", 2), ("f", 3)]);
         // Every string the menu can build parses.
         for c in choices {
-            let arg = c.param.map_or(c.name.to_owned(), |(_, d)| format!("{}:{d}", c.name));
+            let arg = c
+                .param
+                .map_or(c.name.to_owned(), |(_, d)| format!("{}:{d}", c.name));
             assert!(arg.parse::<Strategy>().is_ok(), "{arg}");
         }
         assert!(is_honest("honest") && is_honest("none") && !is_honest("steal"));
@@ -2166,7 +2199,10 @@ mod tests {
             ],
         );
         let menu = m.attack_menu.as_ref().unwrap();
-        assert_eq!((menu.field, menu.strategy_arg()), (MenuField::Param, "sybil:4".to_owned()));
+        assert_eq!(
+            (menu.field, menu.strategy_arg()),
+            (MenuField::Param, "sybil:4".to_owned())
+        );
         press(&mut m, &[Action::MenuMinus; 10]);
         assert_eq!(m.attack_menu.as_ref().unwrap().param, 1);
         // Back to the strategy list: moving resets the number to the new default.
@@ -2183,7 +2219,10 @@ mod tests {
         // Shift-Tab wraps to the slot; it never goes below the running slot (3).
         press(&mut m, &[Action::MenuPrevField]);
         assert_eq!(m.attack_menu.as_ref().unwrap().field, MenuField::Slot);
-        press(&mut m, &[Action::MenuMinus, Action::MenuDown, Action::MenuMinus]);
+        press(
+            &mut m,
+            &[Action::MenuMinus, Action::MenuDown, Action::MenuMinus],
+        );
         assert_eq!(m.attack_menu.as_ref().unwrap().slot, 3);
         let effects = press(&mut m, &[Action::MenuLaunch]);
         assert_eq!(
@@ -2197,6 +2236,30 @@ mod tests {
             })]
         );
         assert!(m.log.iter().last().unwrap().text.ends_with("(now)"));
+    }
+
+    #[test]
+    fn attack_menu_slot_follows_the_next_slot_until_edited() {
+        let started = |slot| {
+            Msg::Engine(Event::SlotStarted {
+                slot,
+                block: slot,
+                proposer: addr("validator-1"),
+                randao_mix: alloy_primitives::B256::ZERO,
+                sets: Vec::new(),
+            })
+        };
+        let mut m = model();
+        open_menu(&mut m);
+        update(&mut m, started(4));
+        let menu = m.attack_menu.as_ref().unwrap();
+        assert_eq!((menu.slot, menu.min_slot), (5, 4));
+        // Once edited, the slot stays, but never falls behind the running slot.
+        press(&mut m, &[Action::MenuPlus]);
+        update(&mut m, started(5));
+        assert_eq!(m.attack_menu.as_ref().unwrap().slot, 6);
+        update(&mut m, started(7));
+        assert_eq!(m.attack_menu.as_ref().unwrap().slot, 7);
     }
 
     #[test]
@@ -2214,7 +2277,10 @@ mod tests {
         );
         assert!(press(&mut m, &[Action::MenuLaunch]).is_empty());
         let menu = m.attack_menu.as_ref().unwrap();
-        assert_eq!(menu.error.as_deref(), Some("pick at least one target (Space)"));
+        assert_eq!(
+            menu.error.as_deref(),
+            Some("pick at least one target (Space)")
+        );
         // Any other key clears the error; Esc closes without launching.
         press(&mut m, &[Action::MenuToggle]);
         assert!(m.attack_menu.as_ref().unwrap().error.is_none());
@@ -2228,8 +2294,14 @@ mod tests {
     #[test]
     fn menu_keys_are_live_only_in_the_menu() {
         let mut m = model();
-        assert_eq!(action_in(m.key_context(), Key::Char('a')), Some(Action::OpenAttackMenu));
-        assert_eq!(action_in(m.key_context(), Key::Char('h')), Some(Action::StopAttack));
+        assert_eq!(
+            action_in(m.key_context(), Key::Char('a')),
+            Some(Action::OpenAttackMenu)
+        );
+        assert_eq!(
+            action_in(m.key_context(), Key::Char('h')),
+            Some(Action::StopAttack)
+        );
         assert_eq!(action_in(m.key_context(), Key::Enter), None);
         open_menu(&mut m);
         let ctx = m.key_context();
@@ -2304,13 +2376,19 @@ mod tests {
         );
         assert_eq!(m.attacked.len(), 1);
         // A strategy marks its slot and every slot started while it runs.
-        update(&mut m, fixtures::strategy(9, "steal", &["prover-7", "prover-8"]));
+        update(
+            &mut m,
+            fixtures::strategy(9, "steal", &["prover-7", "prover-8"]),
+        );
         assert_eq!(m.attack.as_deref(), Some("steal on prover-7, prover-8"));
         assert!(m.attacked.contains(&9));
         // Honest on a subset leaves the attack on the others running.
         update(&mut m, fixtures::strategy(9, "honest", &["prover-8"]));
         assert!(m.attack.is_some());
-        assert_eq!(m.log.iter().last().unwrap().text, "fault: strategy honest on prover-8");
+        assert_eq!(
+            m.log.iter().last().unwrap().text,
+            "fault: strategy honest on prover-8"
+        );
         // The fixture run: steal before slot 1, withhold before slot 2, still on in 3.
         let m = model();
         assert_eq!(m.attacked.iter().copied().collect::<Vec<_>>(), [1, 2, 3]);
@@ -2332,7 +2410,10 @@ mod tests {
         assert_eq!((o.payments, o.loss, o.liveness_faults), (260, 1_260, 1));
         assert_eq!(o.liveness_loss(), 1_000);
         assert_eq!(
-            o.honest_hurt.iter().map(|(a, h)| (*a, *h)).collect::<Vec<_>>(),
+            o.honest_hurt
+                .iter()
+                .map(|(a, h)| (*a, *h))
+                .collect::<Vec<_>>(),
             vec![(
                 addr("prover-2"),
                 Hurt {
@@ -2395,11 +2476,12 @@ mod tests {
             (5_000, 260, 30)
         );
         assert_eq!((o.payments, o.loss, o.liveness_faults), (360, 1_360, 1));
-        let hurt: Vec<_> = o.honest_hurt.iter().map(|(a, h)| (*a, h.penalties, h.slashed)).collect();
-        let mut want = vec![
-            (addr("prover-2"), 110, 50),
-            (addr("prover-3"), 0, 400),
-        ];
+        let hurt: Vec<_> = o
+            .honest_hurt
+            .iter()
+            .map(|(a, h)| (*a, h.penalties, h.slashed))
+            .collect();
+        let mut want = vec![(addr("prover-2"), 110, 50), (addr("prover-3"), 0, 400)];
         want.sort();
         assert_eq!(hurt, want);
         assert_eq!(o.honest_hurt[&addr("prover-2")].total(), 160);
@@ -2448,7 +2530,10 @@ mod tests {
         assert_eq!(m.warnings.len(), WARNINGS_CAPACITY);
         assert_eq!(m.warnings_total, WARNINGS_CAPACITY as u64 + 7);
         assert_eq!(m.warnings.front().unwrap().slot, 15);
-        assert_eq!(m.warnings.back().unwrap().slot, 10 + WARNINGS_CAPACITY as u64 + 4);
+        assert_eq!(
+            m.warnings.back().unwrap().slot,
+            10 + WARNINGS_CAPACITY as u64 + 4
+        );
     }
 
     #[test]

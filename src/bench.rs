@@ -928,7 +928,8 @@ pub async fn measure(
         runtime: RuntimeKind::Inproc,
         slots: Some(args.slots),
         fast: true,
-        params_dir: args.params_dir.clone(), plan: Vec::new(),
+        params_dir: args.params_dir.clone(),
+        plan: Vec::new(),
     };
     let slots = measure_slots(opts, cancel).await?;
 

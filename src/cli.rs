@@ -239,9 +239,9 @@ impl Failure {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            Failure::Config(_) | Failure::Usage(_) | Failure::Logging(LoggingError::Filter { .. }) => {
-                EXIT_USAGE
-            }
+            Failure::Config(_)
+            | Failure::Usage(_)
+            | Failure::Logging(LoggingError::Filter { .. }) => EXIT_USAGE,
             Failure::Logging(_) | Failure::Runtime(_) => EXIT_RUNTIME,
             Failure::Expectation(_) => EXIT_EXPECTATION,
             Failure::Interrupted => EXIT_INTERRUPTED,
@@ -370,8 +370,7 @@ async fn up(args: UpArgs, interrupt: CancellationToken) -> Result<(), Failure> {
         let log = relay_tx.clone();
         async move {
             let result =
-                orchestrator::run_with_faults(opts, relay_tx, control_rx, faults_rx, cancel)
-                    .await;
+                orchestrator::run_with_faults(opts, relay_tx, control_rx, faults_rx, cancel).await;
             if let Err(e) = &result {
                 tracing::error!(target: "dpgnet::cli", error = %e, "devnet failed");
                 let _ = log.send(Msg::Log(LogLine::error(
@@ -406,7 +405,12 @@ async fn up(args: UpArgs, interrupt: CancellationToken) -> Result<(), Failure> {
                         let _ = control_tx.send(Control { paused });
                     }
                     Effect::Inject(step) => {
-                        tracing::info!(target: "dpgnet::cli", slot = step.slot, fault = %step.fault, "attack injected from the UI");
+                        tracing::info!(
+                            target: "dpgnet::cli",
+                            slot = step.slot,
+                            fault = %step.fault,
+                            "attack injected from the UI"
+                        );
                         // The orchestrator may already be gone (devnet stopped).
                         let _ = faults_tx.send(step);
                     }

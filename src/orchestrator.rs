@@ -112,7 +112,9 @@ impl std::fmt::Display for Fault {
             Fault::Strategy { strategy, targets } if targets.is_empty() => {
                 write!(f, "strategy {strategy} on every corrupted prover")
             }
-            Fault::Strategy { strategy, targets } => write!(f, "strategy {strategy} on {}", targets.join(", ")),
+            Fault::Strategy { strategy, targets } => {
+                write!(f, "strategy {strategy} on {}", targets.join(", "))
+            }
         }
     }
 }
@@ -335,7 +337,8 @@ async fn start_inproc(
                     s.full_proof,
                 ));
                 let (url, h) = serve(&name, node.clone().into_rpc()).await?;
-                d.faultable.push((name.clone(), h.clone(), Faultable::Prover(node.clone())));
+                d.faultable
+                    .push((name.clone(), h.clone(), Faultable::Prover(node.clone())));
                 d.handles.push(h);
                 d.infos.push(NodeInfo {
                     name,
@@ -365,9 +368,21 @@ async fn start_inproc(
                     reason: e,
                 })?;
         let steal_wait = Duration::from_secs_f64(np.phase_seconds.t2 * 0.8);
-        let adv = AdversaryNode::new(key.clone(), std::mem::take(&mut corrupted), strategy, steal_wait);
-        let honest: Vec<(Address, String)> = prover_nodes.iter().map(|(n, u)| (n.address(), u.clone())).collect();
-        adv.set_provers(&honest).map_err(|e| OrchestratorError::Node { node: name.clone(), reason: e })?;
+        let adv = AdversaryNode::new(
+            key.clone(),
+            std::mem::take(&mut corrupted),
+            strategy,
+            steal_wait,
+        );
+        let honest: Vec<(Address, String)> = prover_nodes
+            .iter()
+            .map(|(n, u)| (n.address(), u.clone()))
+            .collect();
+        adv.set_provers(&honest)
+            .map_err(|e| OrchestratorError::Node {
+                node: name.clone(),
+                reason: e,
+            })?;
         for (n, _) in &prover_nodes {
             n.set_adversary(adv.address());
         }
@@ -377,7 +392,8 @@ async fn start_inproc(
                 reason: e,
             })?;
         let (url, h) = serve(&name, adv.clone().into_rpc()).await?;
-        d.faultable.push((name.clone(), h.clone(), Faultable::Adversary(adv.clone())));
+        d.faultable
+            .push((name.clone(), h.clone(), Faultable::Adversary(adv.clone())));
         d.handles.push(h);
         d.infos.push(NodeInfo {
             name,
@@ -422,7 +438,10 @@ fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, slot: u64, fault: &Fault)
     match fault {
         Fault::Kill(name) | Fault::Pause(name) | Fault::Resume(name) => {
             let Some((_, handle, target)) = node(name) else {
-                log(LogLine::warn(None, format!("{fault}: no such prover or adversary node")));
+                log(LogLine::warn(
+                    None,
+                    format!("{fault}: no such prover or adversary node"),
+                ));
                 return;
             };
             match fault {
@@ -434,18 +453,30 @@ fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, slot: u64, fault: &Fault)
                 _ => target.set_paused(false),
             }
             warn!(target: "dpgnet::orchestrator", fault = %fault, "fault applied");
-            let _ = tx.send(Msg::FaultApplied { slot, fault: fault.clone() });
+            let _ = tx.send(Msg::FaultApplied {
+                slot,
+                fault: fault.clone(),
+            });
             if let Some(address) = address(name) {
                 let _ = tx.send(match fault {
                     Fault::Resume(_) => Msg::NodeUp { address },
-                    Fault::Kill(_) => Msg::NodeDown { address, reason: "killed".into() },
-                    _ => Msg::NodeDown { address, reason: "paused".into() },
+                    Fault::Kill(_) => Msg::NodeDown {
+                        address,
+                        reason: "killed".into(),
+                    },
+                    _ => Msg::NodeDown {
+                        address,
+                        reason: "paused".into(),
+                    },
                 });
             }
         }
         Fault::Strategy { strategy, targets } => {
             let Some(adv) = &d.adversary else {
-                log(LogLine::warn(None, format!("{fault}: this devnet has no adversary agent")));
+                log(LogLine::warn(
+                    None,
+                    format!("{fault}: this devnet has no adversary agent"),
+                ));
                 return;
             };
             let parsed: Strategy = match strategy.parse() {
@@ -460,14 +491,27 @@ fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, slot: u64, fault: &Fault)
                 match address(t).filter(|a| adv.identities().contains(a)) {
                     Some(a) => addrs.push(a),
                     None => {
-                        log(LogLine::warn(None, format!("{fault}: {t} is not a corrupted prover")));
+                        log(LogLine::warn(
+                            None,
+                            format!("{fault}: {t} is not a corrupted prover"),
+                        ));
                         return;
                     }
                 }
             }
-            adv.set_strategy(parsed, if targets.is_empty() { None } else { Some(&addrs) });
+            adv.set_strategy(
+                parsed,
+                if targets.is_empty() {
+                    None
+                } else {
+                    Some(&addrs)
+                },
+            );
             warn!(target: "dpgnet::orchestrator", fault = %fault, "attack switched");
-            let _ = tx.send(Msg::FaultApplied { slot, fault: fault.clone() });
+            let _ = tx.send(Msg::FaultApplied {
+                slot,
+                fault: fault.clone(),
+            });
         }
     }
 }

@@ -35,19 +35,34 @@ pub const SCENARIO_DIR: &str = "devnet/scenarios";
 /// when `devnet/scenarios/` is not in the current directory.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("honest", include_str!("../devnet/scenarios/honest.yaml")),
-    ("withhold", include_str!("../devnet/scenarios/withhold.yaml")),
+    (
+        "withhold",
+        include_str!("../devnet/scenarios/withhold.yaml"),
+    ),
     ("silent", include_str!("../devnet/scenarios/silent.yaml")),
     ("late", include_str!("../devnet/scenarios/late.yaml")),
-    ("invalid_proof", include_str!("../devnet/scenarios/invalid_proof.yaml")),
+    (
+        "invalid_proof",
+        include_str!("../devnet/scenarios/invalid_proof.yaml"),
+    ),
     ("steal", include_str!("../devnet/scenarios/steal.yaml")),
-    ("equivocate", include_str!("../devnet/scenarios/equivocate.yaml")),
-    ("no_reuse", include_str!("../devnet/scenarios/no_reuse.yaml")),
+    (
+        "equivocate",
+        include_str!("../devnet/scenarios/equivocate.yaml"),
+    ),
+    (
+        "no_reuse",
+        include_str!("../devnet/scenarios/no_reuse.yaml"),
+    ),
     ("sybil", include_str!("../devnet/scenarios/sybil.yaml")),
     (
         "targeted_liveness",
         include_str!("../devnet/scenarios/targeted_liveness.yaml"),
     ),
-    ("kill_prover", include_str!("../devnet/scenarios/kill_prover.yaml")),
+    (
+        "kill_prover",
+        include_str!("../devnet/scenarios/kill_prover.yaml"),
+    ),
 ];
 
 /// A checked scenario, ready to run.
@@ -65,6 +80,9 @@ pub struct Scenario {
     pub devnet_source: String,
     /// Slots to run.
     pub slots: u64,
+    /// Close each phase as soon as every expected message is in (`fast:`, default
+    /// true); the devnet's windows remain the upper bound.
+    pub fast: bool,
     /// Faults by slot, applied at the start of their slot.
     pub plan: Vec<PlanStep>,
     /// Expectations, in file order.
@@ -73,8 +91,8 @@ pub struct Scenario {
 
 impl Scenario {
     /// The strategies and faults the scenario uses, in first-use order: the devnet
-    /// adversary's initial strategy (unless honest), then each plan step's strategy or
-    /// fault kind (`kill`, `pause`, `resume`).
+    /// adversary's initial strategy, then each plan step's strategy or fault kind
+    /// (`kill`, `pause`, `resume`); `honest` (stopping an attack) is left out.
     #[must_use]
     pub fn strategies(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
@@ -94,24 +112,35 @@ impl Scenario {
             push(s);
         }
         for step in &self.plan {
-            push(match &step.fault {
-                Fault::Strategy { strategy, .. } => strategy.clone(),
-                Fault::Kill(_) => "kill".to_owned(),
-                Fault::Pause(_) => "pause".to_owned(),
-                Fault::Resume(_) => "resume".to_owned(),
-            });
+            match &step.fault {
+                Fault::Strategy { strategy, .. } if strategy == "honest" => {}
+                Fault::Strategy { strategy, .. } => push(strategy.clone()),
+                Fault::Kill(_) => push("kill".to_owned()),
+                Fault::Pause(_) => push("pause".to_owned()),
+                Fault::Resume(_) => push("resume".to_owned()),
+            }
         }
         out
     }
 
-    /// The first sentence of the description (for `scenario list`).
+    /// The first sentence of the description, cut to at most `max` characters (for
+    /// `scenario list`).
     #[must_use]
-    pub fn summary(&self) -> String {
-        let d = self.description.split_whitespace().collect::<Vec<_>>().join(" ");
-        match d.find(". ") {
-            Some(i) => d[..=i].to_owned(),
-            None => d,
+    pub fn summary(&self, max: usize) -> String {
+        let d = self
+            .description
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let first = match d.find(". ") {
+            Some(i) => &d[..=i],
+            None => &d,
+        };
+        if first.chars().count() <= max {
+            return first.to_owned();
         }
+        let cut: String = first.chars().take(max.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
     }
 }
 
@@ -138,10 +167,16 @@ struct ScenarioYaml {
     #[allow(dead_code)]
     overrides: Option<NetworkParams>,
     slots: u64,
+    #[serde(default = "yes")]
+    fast: bool,
     #[serde(default)]
     plan: Vec<StepYaml>,
     #[serde(default)]
     expect: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `overrides:` as written (only the keys given).
@@ -168,7 +203,10 @@ impl<'de> Deserialize<'de> for DevnetRef {
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DevnetRef, E> {
                 Ok(DevnetRef::Path(v.to_owned()))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<DevnetRef, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<DevnetRef, A::Error> {
                 Devnet::deserialize(serde::de::value::MapAccessDeserializer::new(map))
                     .map(|d| DevnetRef::Inline(Box::new(d)))
             }
@@ -241,7 +279,10 @@ pub fn parse(src: &str, origin: &str, base: &Base) -> Result<Scenario, ConfigErr
         return Err(at(
             origin,
             key_pos("name"),
-            format!("name `{}` must be lowercase letters, digits, '_' or '-'", y.name),
+            format!(
+                "name `{}` must be lowercase letters, digits, '_' or '-'",
+                y.name
+            ),
         ));
     }
     if y.slots == 0 {
@@ -251,7 +292,11 @@ pub fn parse(src: &str, origin: &str, base: &Base) -> Result<Scenario, ConfigErr
         DevnetRef::Path(p) => resolve_devnet(&p, base)?,
         DevnetRef::Inline(d) => {
             d.validate().map_err(|(field, reason)| {
-                at(origin, key_pos("devnet"), format!("devnet.{field}: {reason}"))
+                at(
+                    origin,
+                    key_pos("devnet"),
+                    format!("devnet.{field}: {reason}"),
+                )
             })?;
             (*d, "inline".to_owned())
         }
@@ -263,13 +308,22 @@ pub fn parse(src: &str, origin: &str, base: &Base) -> Result<Scenario, ConfigErr
         devnet.network_params = apply_overrides(&devnet.network_params, over)
             .map_err(|m| at(origin, key_pos("overrides"), format!("overrides: {m}")))?;
         devnet.validate().map_err(|(field, reason)| {
-            at(origin, key_pos("overrides"), format!("overrides: {field}: {reason}"))
+            at(
+                origin,
+                key_pos("overrides"),
+                format!("overrides: {field}: {reason}"),
+            )
         })?;
     }
     let nodes = NodeNames::of(&devnet);
     if let Some(s) = nodes.adversary_strategy.as_deref() {
-        s.parse::<Strategy>()
-            .map_err(|e| at(origin, key_pos("devnet"), format!("devnet: adversary strategy: {e}")))?;
+        s.parse::<Strategy>().map_err(|e| {
+            at(
+                origin,
+                key_pos("devnet"),
+                format!("devnet: adversary strategy: {e}"),
+            )
+        })?;
     }
     let plan = y
         .plan
@@ -290,6 +344,7 @@ pub fn parse(src: &str, origin: &str, base: &Base) -> Result<Scenario, ConfigErr
         devnet,
         devnet_source,
         slots: y.slots,
+        fast: y.fast,
         plan,
         expect,
     })
@@ -307,7 +362,10 @@ pub fn load(path: &Path) -> Result<Scenario, ConfigError> {
     let origin = path.display().to_string();
     let dir = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
     let s = parse(&src, &origin, &Base::Dir(dir))?;
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     if s.name != stem {
         return Err(at(
             &origin,
@@ -323,9 +381,10 @@ pub fn load(path: &Path) -> Result<Scenario, ConfigError> {
 /// # Errors
 /// As [`parse`] (a shipped scenario always parses: `tests/scenarios.rs` loads each).
 pub fn builtin(name: &str) -> Option<Result<Scenario, ConfigError>> {
-    BUILTIN.iter().find(|(n, _)| *n == name).map(|(n, src)| {
-        parse(src, &format!("built-in {n}"), &Base::Builtin)
-    })
+    BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, src)| parse(src, &format!("built-in {n}"), &Base::Builtin))
 }
 
 /// The scenario `name_or_file`: a path to a file (it contains `/` or ends in `.yaml` /
@@ -338,9 +397,7 @@ pub fn builtin(name: &str) -> Option<Result<Scenario, ConfigError>> {
 pub fn find(name_or_file: &str) -> Result<Scenario, ConfigError> {
     let path = Path::new(name_or_file);
     let looks_like_file = name_or_file.contains('/')
-        || path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml")
+        || path.extension().is_some_and(|e| e == "yaml" || e == "yml")
         || path.is_file();
     if looks_like_file {
         return load(path);
@@ -397,7 +454,10 @@ fn resolve_devnet(rel: &str, base: &Base) -> Result<(Devnet, String), ConfigErro
             Ok((config::load(&path)?, path.display().to_string()))
         }
         Base::Builtin => {
-            if Path::new(rel).file_name().is_some_and(|f| f == "default.yaml") {
+            if Path::new(rel)
+                .file_name()
+                .is_some_and(|f| f == "default.yaml")
+            {
                 let d = config::parse(config::DEFAULT_YAML, "built-in devnet/default.yaml")?;
                 Ok((d, "built-in devnet/default.yaml".to_owned()))
             } else {
@@ -416,7 +476,10 @@ fn resolve_devnet(rel: &str, base: &Base) -> Result<(Devnet, String), ConfigErro
 }
 
 /// Deep-merge `over` into `params` (mappings merge key by key, e.g. `phase_seconds`).
-fn apply_overrides(params: &NetworkParams, over: serde_yaml::Mapping) -> Result<NetworkParams, String> {
+fn apply_overrides(
+    params: &NetworkParams,
+    over: serde_yaml::Mapping,
+) -> Result<NetworkParams, String> {
     fn merge(into: &mut serde_yaml::Value, from: serde_yaml::Value) {
         match (into, from) {
             (serde_yaml::Value::Mapping(a), serde_yaml::Value::Mapping(b)) => {
@@ -512,7 +575,11 @@ fn check_step(
             step_pos,
             format!(
                 "a plan step has exactly one of strategy, kill, pause, resume (found {})",
-                if given.is_empty() { "none".to_owned() } else { given.join(", ") }
+                if given.is_empty() {
+                    "none".to_owned()
+                } else {
+                    given.join(", ")
+                }
             ),
         ));
     }
@@ -525,7 +592,11 @@ fn check_step(
     }
     let fault = if let Some(strategy) = step.strategy {
         if let Err(e) = strategy.parse::<Strategy>() {
-            return Err(at(origin, locate::plan_value(src, i, "strategy", &strategy), e));
+            return Err(at(
+                origin,
+                locate::plan_value(src, i, "strategy", &strategy),
+                e,
+            ));
         }
         if nodes.corrupted.is_empty() {
             return Err(at(
@@ -546,16 +617,23 @@ fn check_step(
                 return Err(at(
                     origin,
                     locate::plan_value(src, i, "targets", t),
-                    format!("{why}: strategy targets are corrupted provers ({})", nodes.corrupted.join(", ")),
+                    format!(
+                        "{why}: strategy targets are corrupted provers ({})",
+                        nodes.corrupted.join(", ")
+                    ),
                 ));
             }
         }
         Fault::Strategy { strategy, targets }
     } else {
-        let (key, name) = [("kill", &step.kill), ("pause", &step.pause), ("resume", &step.resume)]
-            .into_iter()
-            .find_map(|(k, v)| v.as_ref().map(|v| (k, v.clone())))
-            .unwrap_or(("kill", String::new()));
+        let (key, name) = [
+            ("kill", &step.kill),
+            ("pause", &step.pause),
+            ("resume", &step.resume),
+        ]
+        .into_iter()
+        .find_map(|(k, v)| v.as_ref().map(|v| (k, v.clone())))
+        .unwrap_or(("kill", String::new()));
         let ok = nodes.honest_provers.contains(&name) || nodes.adversary.as_ref() == Some(&name);
         if !ok {
             let why = if nodes.corrupted.contains(&name) {
@@ -564,7 +642,9 @@ fn check_step(
                      `strategy: silent` with `targets: [{name}]`"
                 )
             } else if nodes.all.contains(&name) {
-                format!("`{name}` cannot be faulted: only provers and the adversary agent can be killed, paused or resumed")
+                format!(
+                    "`{name}` cannot be faulted: only provers and the adversary agent can be killed, paused or resumed"
+                )
             } else {
                 format!(
                     "no node named `{name}` in this devnet (provers: {})",
@@ -595,8 +675,13 @@ fn check_expectation(
 ) -> Result<Expectation, ConfigError> {
     let start = locate::expectation(src, i, text);
     let pos = |offset: usize| start.map(|(l, c)| (l, c + offset));
-    let e = Expectation::parse(text)
-        .map_err(|e| at(origin, pos(e.offset), format!("expectation `{text}`: {}", e.message)))?;
+    let e = Expectation::parse(text).map_err(|e| {
+        at(
+            origin,
+            pos(e.offset),
+            format!("expectation `{text}`: {}", e.message),
+        )
+    })?;
     if let Some((name, offset)) = e.node()
         && !nodes.all.contains(&name.to_owned())
     {
@@ -712,20 +797,20 @@ pub struct ScenarioOutcome {
     pub error: Option<OrchestratorError>,
 }
 
-/// The run options of `scenario`: in-process, `--fast`, its slots and plan.
+/// The run options of `scenario`: in-process, its slots, plan and `fast`.
 #[must_use]
 pub fn options(scenario: &Scenario, params_dir: Option<PathBuf>) -> RunOptions {
     RunOptions {
         devnet: scenario.devnet.clone(),
         runtime: RuntimeKind::Inproc,
         slots: Some(scenario.slots),
-        fast: true,
+        fast: scenario.fast,
         params_dir,
         plan: scenario.plan.clone(),
     }
 }
 
-/// Run `scenario` headless (in-process, `--fast`; NDJSON per slot on stdout and the
+/// Run `scenario` headless (in-process, `--fast` unless it says `fast: false`; NDJSON per slot on stdout and the
 /// headless summary on stderr, as `dpgnet run --headless`) and evaluate it.
 ///
 /// # Errors
@@ -735,7 +820,8 @@ pub async fn run(
     params_dir: Option<PathBuf>,
     cancel: CancellationToken,
 ) -> Result<ScenarioOutcome, HeadlessError> {
-    let outcome = headless::run_headless(options(scenario, params_dir), None, false, cancel).await?;
+    let outcome =
+        headless::run_headless(options(scenario, params_dir), None, false, cancel).await?;
     Ok(ScenarioOutcome {
         report: evaluate(scenario, outcome.report),
         error: outcome.error,
@@ -753,10 +839,19 @@ pub fn table(report: &ScenarioReport) -> String {
         "scenario {}: {} expectation{}, {} held, {failed} failed",
         report.scenario,
         report.expectations.len(),
-        if report.expectations.len() == 1 { "" } else { "s" },
+        if report.expectations.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         report.expectations.len() - failed,
     );
-    let width = report.expectations.iter().map(|c| c.expect.len()).max().unwrap_or(0);
+    let width = report
+        .expectations
+        .iter()
+        .map(|c| c.expect.len())
+        .max()
+        .unwrap_or(0);
     for c in &report.expectations {
         let measured = match (&c.measured, &c.note) {
             (Some(v), _) => format!("measured {v}"),
@@ -775,7 +870,11 @@ pub fn table(report: &ScenarioReport) -> String {
         EXIT_INTERRUPTED => "interrupted",
         _ => "FAILED",
     };
-    let _ = writeln!(out, "scenario {}: {verdict} (exit {})", report.scenario, report.exit_code);
+    let _ = writeln!(
+        out,
+        "scenario {}: {verdict} (exit {})",
+        report.scenario, report.exit_code
+    );
     out
 }
 
@@ -800,9 +899,10 @@ pub enum ScenarioCommand {
 }
 
 const RUN_AFTER_HELP: &str = "\
-A scenario always runs in-process with --fast (each phase closes once every expected
-message is in; the windows of its devnet remain the upper bound). The terminal UI does
-not run scenarios yet: without --headless the scenario runs headless anyway.
+A scenario runs in-process with --fast (each phase closes once every expected message
+is in; the windows of its devnet remain the upper bound) unless its file says
+`fast: false`. The terminal UI does not run scenarios yet: without --headless the
+scenario runs headless anyway.
 
 Output: stdout one JSON line per settled slot; stderr the run's summary, then one line
 per expectation with its measured value and pass/FAIL; --report the JSON scenario report
@@ -854,17 +954,30 @@ fn list() -> Result<(), Failure> {
     let mut first_error = None;
     for (origin, s) in all() {
         match s {
-            Ok(s) => rows.push((s.name.clone(), s.slots, s.strategies().join(","), s.summary())),
+            Ok(s) => rows.push((
+                s.name.clone(),
+                s.slots,
+                s.strategies().join(","),
+                s.summary(90),
+            )),
             Err(e) => {
                 eprintln!("dpgnet: {e}");
                 first_error.get_or_insert(e);
-                rows.push((origin, 0, "-".to_owned(), "(does not load, see above)".to_owned()));
+                rows.push((
+                    origin,
+                    0,
+                    "-".to_owned(),
+                    "(does not load, see above)".to_owned(),
+                ));
             }
         }
     }
     let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(4);
     let w2 = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(10);
-    println!("{:<w0$}  {:>5}  {:<w2$}  DESCRIPTION", "NAME", "SLOTS", "STRATEGIES");
+    println!(
+        "{:<w0$}  {:>5}  {:<w2$}  DESCRIPTION",
+        "NAME", "SLOTS", "STRATEGIES"
+    );
     for (name, slots, strategies, description) in rows {
         println!("{name:<w0$}  {slots:>5}  {strategies:<w2$}  {description}");
     }
@@ -899,7 +1012,11 @@ async fn run_command(args: ScenarioRunArgs, interrupt: CancellationToken) -> Res
         scenario.devnet.network_params.seed,
         scenario.slots,
         if scenario.slots == 1 { "" } else { "s" },
-        if plan.is_empty() { "none".to_owned() } else { plan.join("; ") },
+        if plan.is_empty() {
+            "none".to_owned()
+        } else {
+            plan.join("; ")
+        },
     );
     let outcome = run(&scenario, args.params_dir, interrupt.child_token())
         .await
@@ -943,7 +1060,11 @@ mod tests {
     const DEVNET: &str = "devnet: ../default.yaml";
 
     fn scenario(body: &str) -> Result<Scenario, ConfigError> {
-        parse(&format!("name: t\nslots: 2\n{DEVNET}\n{body}"), "t.yaml", &Base::Builtin)
+        parse(
+            &format!("name: t\nslots: 2\n{DEVNET}\n{body}"),
+            "t.yaml",
+            &Base::Builtin,
+        )
     }
 
     fn error(body: &str) -> String {
@@ -953,7 +1074,9 @@ mod tests {
     #[test]
     fn every_builtin_parses_and_is_named_after_its_key() {
         for (name, _) in BUILTIN {
-            let s = builtin(name).unwrap().unwrap_or_else(|e| panic!("{name}: {e}"));
+            let s = builtin(name)
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(s.name, *name);
             assert!(!s.expect.is_empty(), "{name} has no expectations");
             assert!(!s.description.is_empty(), "{name} has no description");
@@ -991,8 +1114,19 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(s.strategies(), ["steal", "kill", "honest"]);
+        assert_eq!(s.strategies(), ["steal", "kill"]);
+        assert!(s.fast);
+        assert!(!scenario("fast: false\n").unwrap().fast);
+        assert_eq!(s.summary(100), "");
         assert_eq!(s.devnet_source, "built-in devnet/default.yaml");
+    }
+
+    #[test]
+    fn summary_is_the_first_sentence_cut_to_width() {
+        let s = scenario("description: >\n  One two.  Three\n  four.\n").unwrap();
+        assert_eq!(s.description, "One two.  Three four.");
+        assert_eq!(s.summary(100), "One two.");
+        assert_eq!(s.summary(5), "One…");
     }
 
     #[test]
@@ -1004,9 +1138,15 @@ mod tests {
         assert_eq!(np.phase_seconds.t1, 2.0);
         assert_eq!(np.redundancy_factor, 2);
         let e = error("overrides:\n  sed: 3\n");
-        assert!(e.starts_with("t.yaml:5:3: overrides: unknown field `sed`"), "{e}");
+        assert!(
+            e.starts_with("t.yaml:5:3: overrides: unknown field `sed`"),
+            "{e}"
+        );
         let e = error("overrides: {redundancy_factor: 9}\n");
-        assert!(e.starts_with("t.yaml:4:1: overrides: network_params.redundancy_factor"), "{e}");
+        assert!(
+            e.starts_with("t.yaml:4:1: overrides: network_params.redundancy_factor"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1016,7 +1156,9 @@ mod tests {
         assert_eq!(s.devnet_source, "inline");
         assert_eq!(s.devnet.count(Role::Prover), 4);
         let bad = src.replace("count: 4", "cont: 4");
-        let e = parse(&bad, "t.yaml", &Base::Builtin).unwrap_err().to_string();
+        let e = parse(&bad, "t.yaml", &Base::Builtin)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("t.yaml:6:"), "{e}");
         assert!(e.contains("unknown field `cont`"), "{e}");
     }
@@ -1024,19 +1166,37 @@ mod tests {
     #[test]
     fn plan_errors_point_at_the_value() {
         let e = error("plan:\n  - slot: 0\n    strategy: bribe\n");
-        assert!(e.starts_with("t.yaml:6:15: unknown adversary strategy `bribe`"), "{e}");
+        assert!(
+            e.starts_with("t.yaml:6:15: unknown adversary strategy `bribe`"),
+            "{e}"
+        );
         let e = error("plan:\n  - {slot: 0, strategy: steal, targets: [prover-6, prover-9]}\n");
-        assert!(e.starts_with("t.yaml:5:52: no node named `prover-9`"), "{e}");
+        assert!(
+            e.starts_with("t.yaml:5:52: no node named `prover-9`"),
+            "{e}"
+        );
         let e = error("plan:\n  - {slot: 0, strategy: steal, targets: [prover-1]}\n");
-        assert!(e.starts_with("t.yaml:5:42: `prover-1` is not held by the adversary"), "{e}");
+        assert!(
+            e.starts_with("t.yaml:5:42: `prover-1` is not held by the adversary"),
+            "{e}"
+        );
         let e = error("plan:\n  - {slot: 0, kill: validator-0}\n");
-        assert!(e.starts_with("t.yaml:5:21: `validator-0` cannot be faulted"), "{e}");
+        assert!(
+            e.starts_with("t.yaml:5:21: `validator-0` cannot be faulted"),
+            "{e}"
+        );
         let e = error("plan:\n  - {slot: 0, pause: prover-7}\n");
         assert!(e.contains("held by the adversary agent"), "{e}");
         let e = error("plan:\n  - {slot: 5, resume: prover-1}\n");
-        assert!(e.starts_with("t.yaml:5:12: plan step at slot 5 never runs"), "{e}");
+        assert!(
+            e.starts_with("t.yaml:5:12: plan step at slot 5 never runs"),
+            "{e}"
+        );
         let e = error("plan:\n  - {slot: 0}\n");
-        assert!(e.starts_with("t.yaml:5:5: a plan step has exactly one of"), "{e}");
+        assert!(
+            e.starts_with("t.yaml:5:5: a plan step has exactly one of"),
+            "{e}"
+        );
         let e = error("plan:\n  - {slot: 0, kill: prover-1, targets: [prover-7]}\n");
         assert!(e.contains("targets go with a strategy step only"), "{e}");
         let e = error("plan:\n  - {slot: 0, strategy: steal, kil: prover-1}\n");
@@ -1047,37 +1207,74 @@ mod tests {
     #[test]
     fn expectation_errors_point_at_the_token() {
         let e = error("expect:\n  - liveness_faults <= 0\n  - slashed[adversary] => 100\n");
-        assert!(e.starts_with("t.yaml:6:24: expectation `slashed[adversary] => 100`: expected an operator"), "{e}");
+        assert!(
+            e.starts_with(
+                "t.yaml:6:24: expectation `slashed[adversary] => 100`: expected an operator"
+            ),
+            "{e}"
+        );
         let e = error("expect:\n  - \"slashd >= 1\"\n");
-        assert!(e.starts_with("t.yaml:5:6: expectation `slashd >= 1`: unknown metric `slashd`"), "{e}");
+        assert!(
+            e.starts_with("t.yaml:5:6: expectation `slashd >= 1`: unknown metric `slashd`"),
+            "{e}"
+        );
         let e = error("expect:\n  - paid[prover-12] >= 1\n");
-        assert!(e.starts_with("t.yaml:5:10: expectation `paid[prover-12] >= 1`: no node named `prover-12`"), "{e}");
+        assert!(
+            e.starts_with(
+                "t.yaml:5:10: expectation `paid[prover-12] >= 1`: no node named `prover-12`"
+            ),
+            "{e}"
+        );
         let e = error("expect:\n  - outcome[slot=2] == finalized_t3\n");
-        assert!(e.starts_with("t.yaml:5:13: expectation `outcome[slot=2] == finalized_t3`: slot 2 is not run"), "{e}");
+        assert!(
+            e.starts_with(
+                "t.yaml:5:13: expectation `outcome[slot=2] == finalized_t3`: slot 2 is not run"
+            ),
+            "{e}"
+        );
         let e = error("expect: [conservation_ok == maybe]\n");
         assert!(e.starts_with("t.yaml:4:29: "), "{e}");
     }
 
     #[test]
     fn top_level_errors() {
-        let e = parse("name: t\nslots: 0\ndevnet: ../default.yaml\n", "t.yaml", &Base::Builtin)
-            .unwrap_err()
-            .to_string();
+        let e = parse(
+            "name: t\nslots: 0\ndevnet: ../default.yaml\n",
+            "t.yaml",
+            &Base::Builtin,
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(e, "t.yaml:2:1: slots must be at least 1");
-        let e = parse("name: T\nslots: 1\ndevnet: ../default.yaml\n", "t.yaml", &Base::Builtin)
-            .unwrap_err()
-            .to_string();
+        let e = parse(
+            "name: T\nslots: 1\ndevnet: ../default.yaml\n",
+            "t.yaml",
+            &Base::Builtin,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("t.yaml:1:1: name `T`"), "{e}");
-        let e = parse("name: t\nslots: 1\ndevnet: ../other.yaml\n", "t.yaml", &Base::Builtin)
-            .unwrap_err()
-            .to_string();
+        let e = parse(
+            "name: t\nslots: 1\ndevnet: ../other.yaml\n",
+            "t.yaml",
+            &Base::Builtin,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("can only use ../default.yaml"), "{e}");
-        let e = parse("name: t\nslots: 1\ndevnet: ../default.yaml\nexpects: []\n", "t.yaml", &Base::Builtin)
-            .unwrap_err()
-            .to_string();
+        let e = parse(
+            "name: t\nslots: 1\ndevnet: ../default.yaml\nexpects: []\n",
+            "t.yaml",
+            &Base::Builtin,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("t.yaml:4:1: unknown field `expects`"), "{e}");
         let e = find("no-such-scenario").unwrap_err().to_string();
-        assert!(e.contains("no scenario named `no-such-scenario`") && e.contains("steal"), "{e}");
+        assert!(
+            e.contains("no scenario named `no-such-scenario`") && e.contains("steal"),
+            "{e}"
+        );
     }
 
     fn run_report(exit_code: u8) -> Report {
@@ -1092,7 +1289,11 @@ mod tests {
             conservation_ok: true,
             nodes: vec![],
             exit_code,
-            failures: if exit_code == 0 { vec![] } else { vec!["boom".into()] },
+            failures: if exit_code == 0 {
+                vec![]
+            } else {
+                vec!["boom".into()]
+            },
         }
     }
 

@@ -139,7 +139,10 @@ fn split_body(mut body: Rect, model: &Model) -> Body {
     } else {
         0
     };
-    let side_w = body.width.saturating_sub(NODES_MIN_WIDTH).min(SIDE_MAX_WIDTH);
+    let side_w = body
+        .width
+        .saturating_sub(NODES_MIN_WIDTH)
+        .min(SIDE_MAX_WIDTH);
     let side = side_w >= SIDE_MIN_WIDTH;
     let rest_h = body.height - history_h;
     let log_min = (rest_h / 3).min(8);
@@ -155,11 +158,12 @@ fn split_body(mut body: Rect, model: &Model) -> Body {
     let history = take_top(&mut body, history_h);
     let (outcome, warnings) = if side && nodes_area.height >= 6 {
         let mut column = take_right(&mut nodes_area, side_w);
-        let outcome_h = outcome::wanted_height(model);
+        // The outcome panel gets what it wants up to about half the column (at
+        // least its fixed lines), the warnings the rest unless that is < 3 rows.
+        let cap = (column.height / 2 + 1).max(7);
+        let outcome_h = outcome::wanted_height(model, side_w).min(cap);
         let outcome_h = if column.height >= outcome_h + 3 {
             outcome_h
-        } else if column.height >= 9 {
-            column.height - 3
         } else {
             column.height
         };
@@ -538,7 +542,10 @@ mod tests {
         let buf = terminal.backend().buffer();
         find(buf, "capacity");
         find(buf, "◂ 2 ▸  default 2");
-        find(buf, "Enter: strategy sybil:2 on every corrupted prover, slot 4");
+        find(
+            buf,
+            "Enter: strategy sybil:2 on every corrupted prover, slot 4",
+        );
         // Unpick both targets: Enter refuses, in red.
         for a in [
             Action::MenuNextField,
@@ -565,7 +572,10 @@ mod tests {
         let terminal = render(&fixtures::model(), 120, 40);
         let buf = terminal.backend().buffer();
         for (cell, bg) in [
-            ("⚔ 1 T3", history::outcome_color(crate::protocol::Outcome::FinalizedT3)),
+            (
+                "⚔ 1 T3",
+                history::outcome_color(crate::protocol::Outcome::FinalizedT3),
+            ),
             ("⚔ 2 LF", Color::Red),
             ("⚔ 3 T2…", Color::DarkGray),
         ] {
@@ -598,7 +608,10 @@ mod tests {
         assert_eq!(buf[(x + 1, y)].fg, Color::Yellow);
         // Newest first: slot 3's equivocation above slot 1's stolen proof.
         let (xe, ye) = find(buf, "equivocation");
-        assert_eq!(buf[(xe, ye)].fg, warnings::kind_color(WarningKind::Equivocation));
+        assert_eq!(
+            buf[(xe, ye)].fg,
+            warnings::kind_color(WarningKind::Equivocation)
+        );
         assert_eq!(buf[(xe, ye)].fg, Color::Magenta);
         let (xs, ys) = find(buf, "stolen proof");
         assert_eq!(buf[(xs, ys)].fg, Color::LightRed);
@@ -620,8 +633,8 @@ mod tests {
         let (x, y) = find(buf, "loss 1260");
         assert_eq!(buf[(x, y)].fg, Color::Red);
         find(buf, "paid 260 + 1 LF × 1000");
-        let (x, y) = find(buf, "prover-2 −100 penalized");
-        assert_eq!(buf[(x, y)].fg, outcome::HURT);
+        let (x, y) = find(buf, "honest    prover-2 −100");
+        assert_eq!(buf[(x + 10, y)].fg, outcome::HURT);
         // Nobody hurt: green.
         let mut model = fixtures::model();
         model.outcome.honest_hurt.clear();

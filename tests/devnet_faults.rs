@@ -87,7 +87,8 @@ async fn run(d: Devnet, slots: u64, kill_at_slot_start: Option<String>) -> Vec<E
         runtime: RuntimeKind::Inproc,
         slots: Some(slots),
         fast: true,
-        params_dir: None, plan: Vec::new(),
+        params_dir: None,
+        plan: Vec::new(),
     };
     let task = tokio::spawn(run_with_faults(
         opts,
@@ -102,7 +103,11 @@ async fn run(d: Devnet, slots: u64, kill_at_slot_start: Option<String>) -> Vec<E
         if let Msg::Engine(e) = m {
             if matches!(e, Event::PhaseOpened { slot: 0, .. }) {
                 if let Some(name) = kill.take() {
-                    ftx.send(PlanStep { slot: 0, fault: Fault::Kill(name) }).unwrap();
+                    ftx.send(PlanStep {
+                        slot: 0,
+                        fault: Fault::Kill(name),
+                    })
+                    .unwrap();
                 }
             }
             events.push(e);

@@ -36,7 +36,8 @@ async fn run_devnet(
         runtime: RuntimeKind::Inproc,
         slots: Some(slots),
         fast: true,
-        params_dir: None, plan: Vec::new(),
+        params_dir: None,
+        plan: Vec::new(),
     };
     let timings = run(opts, tx, ctl_rx, CancellationToken::new())
         .await

@@ -38,8 +38,8 @@ use tracing::{info, warn};
 use super::crypto::{NodeKey, Signed};
 use super::prover::{ProverCore, Submitter, check_notice};
 use super::rpc::{
-    Corruption, PhaseNotice, ProofTiming, ProverApiClient, ProverApiServer, SetView, ValidatorApiClient, code,
-    kind, rpc_err,
+    Corruption, PhaseNotice, ProofTiming, ProverApiClient, ProverApiServer, SetView,
+    ValidatorApiClient, code, kind, rpc_err,
 };
 use super::validator::earliest_phase;
 use crate::protocol::{Aggregation, Commitment, Message, PartialProof, Phase, Slot, bloom_hash};
@@ -99,14 +99,17 @@ impl FromStr for Strategy {
         };
         let num = |default: u32| -> Result<u32, String> {
             arg.map_or(Ok(default), |a| {
-                a.parse::<u32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("`{s}`: the parameter after ':' must be a positive integer"))
+                a.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!("`{s}`: the parameter after ':' must be a positive integer")
+                })
             })
         };
         let plain = |st: Strategy| -> Result<Strategy, String> {
-            if arg.is_some() { Err(format!("strategy `{name}` takes no parameter")) } else { Ok(st) }
+            if arg.is_some() {
+                Err(format!("strategy `{name}` takes no parameter"))
+            } else {
+                Ok(st)
+            }
         };
         match name {
             "honest" | "none" => plain(Strategy::Honest),
@@ -157,9 +160,14 @@ pub fn tamper(proof: &Bytes) -> Bytes {
 
 fn tamper_message(m: Message) -> Message {
     match m {
-        Message::Partials(ps) => {
-            Message::Partials(ps.into_iter().map(|p| PartialProof { proof: tamper(&p.proof), ..p }).collect())
-        }
+        Message::Partials(ps) => Message::Partials(
+            ps.into_iter()
+                .map(|p| PartialProof {
+                    proof: tamper(&p.proof),
+                    ..p
+                })
+                .collect(),
+        ),
         Message::FullProof(mut f) => {
             f.proof = tamper(&f.proof);
             Message::FullProof(f)
@@ -201,7 +209,12 @@ impl AdversaryNode {
     /// `cores`, all running `strategy`. `steal_wait` bounds how long `steal` watches
     /// the mempool for a proof to copy.
     #[must_use]
-    pub fn new(key: NodeKey, cores: Vec<ProverCore>, strategy: Strategy, steal_wait: Duration) -> Self {
+    pub fn new(
+        key: NodeKey,
+        cores: Vec<ProverCore>,
+        strategy: Strategy,
+        steal_wait: Duration,
+    ) -> Self {
         let strategies = cores.iter().map(|c| (c.address(), strategy)).collect();
         AdversaryNode {
             key,
@@ -227,8 +240,11 @@ impl AdversaryNode {
     /// # Errors
     /// An unparsable URL.
     pub fn set_validators(&self, validators: &[(Address, String)]) -> Result<(), String> {
-        let _ = self.validators.set(validators.iter().map(|v| v.0).collect());
-        self.submitter.connect(&validators.iter().map(|v| v.1.clone()).collect::<Vec<_>>())
+        let _ = self
+            .validators
+            .set(validators.iter().map(|v| v.0).collect());
+        self.submitter
+            .connect(&validators.iter().map(|v| v.1.clone()).collect::<Vec<_>>())
     }
 
     /// Connect to the honest provers (for one-slot corruption orders).
@@ -239,7 +255,10 @@ impl AdversaryNode {
         let cs = provers
             .iter()
             .map(|(a, u)| {
-                HttpClientBuilder::default().build(u).map(|c| (*a, c)).map_err(|e| format!("{u}: {e}"))
+                HttpClientBuilder::default()
+                    .build(u)
+                    .map(|c| (*a, c))
+                    .map_err(|e| format!("{u}: {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let _ = self.provers.set(cs);
@@ -247,19 +266,27 @@ impl AdversaryNode {
     }
 
     fn strategies(&self) -> std::sync::MutexGuard<'_, HashMap<Address, Strategy>> {
-        self.strategies.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.strategies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The strategy of identity `who` (honest if unknown).
     #[must_use]
     pub fn strategy_of(&self, who: &Address) -> Strategy {
-        self.strategies().get(who).copied().unwrap_or(Strategy::Honest)
+        self.strategies()
+            .get(who)
+            .copied()
+            .unwrap_or(Strategy::Honest)
     }
 
     /// The strategy of every corrupted identity.
     #[must_use]
     pub fn all_strategies(&self) -> Vec<(Address, Strategy)> {
-        self.cores.iter().map(|c| (c.address(), self.strategy_of(&c.address()))).collect()
+        self.cores
+            .iter()
+            .map(|c| (c.address(), self.strategy_of(&c.address())))
+            .collect()
     }
 
     /// Switch the strategy of `targets` (all identities when `None`); takes effect
@@ -292,7 +319,10 @@ impl AdversaryNode {
     }
 
     fn sign(core: &ProverCore, m: Message) -> Option<Signed<Message>> {
-        core.key().sign(kind::MESSAGE, m).map_err(|e| warn!(target: "dpgnet::adversary", error = %e, "cannot sign")).ok()
+        core.key()
+            .sign(kind::MESSAGE, m)
+            .map_err(|e| warn!(target: "dpgnet::adversary", error = %e, "cannot sign"))
+            .ok()
     }
 
     async fn sign_submit(&self, core: &ProverCore, m: Message) {
@@ -305,16 +335,23 @@ impl AdversaryNode {
     fn hold_late(&self, core: &ProverCore, m: Message) {
         if let Some(s) = Self::sign(core, m) {
             let due = earliest_phase(&s.payload).next().unwrap_or(Phase::T5);
-            self.late.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((due, s));
+            self.late
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((due, s));
         }
     }
 
     async fn release_late(&self, slot: Slot, phase: Phase) {
         let due: Vec<Signed<Message>> = {
-            let mut held = self.late.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut held = self
+                .late
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             held.retain(|(_, m)| m.payload.slot() >= slot);
-            let (now, later): (Vec<_>, Vec<_>) =
-                held.drain(..).partition(|(p, m)| m.payload.slot() < slot || *p <= phase);
+            let (now, later): (Vec<_>, Vec<_>) = held
+                .drain(..)
+                .partition(|(p, m)| m.payload.slot() < slot || *p <= phase);
             *held = later;
             now.into_iter().map(|(_, m)| m).collect()
         };
@@ -328,11 +365,15 @@ impl AdversaryNode {
     /// sub-block assigned to `core`, and resubmit its bytes under `core`'s key.
     async fn steal(&self, core: Arc<ProverCore>, notice: PhaseNotice) {
         let me = core.address();
-        let Some(client) = self.submitter.first_validator() else { return };
+        let Some(client) = self.submitter.first_validator() else {
+            return;
+        };
         let deadline = Instant::now() + self.steal_wait;
         let mine_all = self.identities();
         for view in &notice.sets {
-            let Some(mine) = view.assignment.assignments.get(&me) else { continue };
+            let Some(mine) = view.assignment.assignments.get(&me) else {
+                continue;
+            };
             loop {
                 let pool: Vec<Signed<Message>> = client.mempool().await.unwrap_or_default();
                 let copied: Option<PartialProof> = pool
@@ -358,10 +399,20 @@ impl AdversaryNode {
     }
 
     /// `no_reuse`: an aggregation proving every sub-block itself (blocking).
-    fn aggregate_without_reuse(core: &ProverCore, notice: &PhaseNotice, view: &SetView) -> Option<Message> {
-        let stripped = SetView { accepted: Vec::new(), ..view.clone() };
+    fn aggregate_without_reuse(
+        core: &ProverCore,
+        notice: &PhaseNotice,
+        view: &SetView,
+    ) -> Option<Message> {
+        let stripped = SetView {
+            accepted: Vec::new(),
+            ..view.clone()
+        };
         match core.aggregate(notice.slot, notice.block, &stripped, notice.phase)? {
-            Message::Aggregate(a) => Some(Message::Aggregate(Aggregation { bloom: bloom_hash(&[]), ..a })),
+            Message::Aggregate(a) => Some(Message::Aggregate(Aggregation {
+                bloom: bloom_hash(&[]),
+                ..a
+            })),
             other => Some(other),
         }
     }
@@ -373,13 +424,21 @@ impl AdversaryNode {
     async fn corrupt_targets(&self, notice: &PhaseNotice, f: u32) -> Vec<Address> {
         let mut targets = Vec::new();
         for view in &notice.sets {
-            for a in view.assignment.aggregators.iter().chain(view.assignment.selected.iter()) {
+            for a in view
+                .assignment
+                .aggregators
+                .iter()
+                .chain(view.assignment.selected.iter())
+            {
                 if !targets.contains(a) && targets.len() < f as usize {
                     targets.push(*a);
                 }
             }
         }
-        let order = match self.key.sign(kind::CORRUPTION, Corruption { slot: notice.slot }) {
+        let order = match self
+            .key
+            .sign(kind::CORRUPTION, Corruption { slot: notice.slot })
+        {
             Ok(o) => o,
             Err(e) => {
                 warn!(target: "dpgnet::adversary", error = %e, "cannot sign a corruption order");
@@ -390,8 +449,12 @@ impl AdversaryNode {
         for t in &targets {
             if let Some((_, c)) = provers.iter().find(|(a, _)| a == t) {
                 match c.corrupt(order.clone()).await {
-                    Ok(()) => info!(target: "dpgnet::adversary", prover = %t, slot = notice.slot, "corrupted for one slot"),
-                    Err(e) => warn!(target: "dpgnet::adversary", prover = %t, error = %e, "corruption refused"),
+                    Ok(()) => {
+                        info!(target: "dpgnet::adversary", prover = %t, slot = notice.slot, "corrupted for one slot")
+                    }
+                    Err(e) => {
+                        warn!(target: "dpgnet::adversary", prover = %t, error = %e, "corruption refused")
+                    }
                 }
             }
         }
@@ -436,7 +499,10 @@ impl AdversaryNode {
                 Strategy::Equivocate => {
                     for m in core.immediate_messages(&notice) {
                         let Message::Commit(c) = &m else { continue };
-                        let other = Message::Commit(Commitment { hash: !c.hash, ..c.clone() });
+                        let other = Message::Commit(Commitment {
+                            hash: !c.hash,
+                            ..c.clone()
+                        });
                         // Both go straight out: the second breaks the one-transaction rule.
                         for x in [m.clone(), other] {
                             if let Some(s) = Self::sign(&core, x) {
@@ -496,7 +562,10 @@ impl AdversaryNode {
                         .map(|sbs| sbs.len() as u32)
                         .sum();
                     let granted = notice.phase == Phase::T1 && wanted > 0 && {
-                        let mut used = self.capacity_used.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        let mut used = self
+                            .capacity_used
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
                         used.retain(|s, _| *s + 2 >= notice.slot);
                         let u = used.entry(notice.slot).or_insert(0);
                         if *u + wanted <= capacity {
@@ -526,10 +595,14 @@ impl AdversaryNode {
                     let n = notice.clone();
                     tokio::spawn(async move {
                         let c = core.clone();
-                        let msgs = tokio::task::spawn_blocking(move || c.proven_messages(&n)).await.unwrap_or_default();
+                        let msgs = tokio::task::spawn_blocking(move || c.proven_messages(&n))
+                            .await
+                            .unwrap_or_default();
                         for m in msgs {
                             match strategy {
-                                Strategy::InvalidProof => me.sign_submit(&core, tamper_message(m)).await,
+                                Strategy::InvalidProof => {
+                                    me.sign_submit(&core, tamper_message(m)).await
+                                }
                                 Strategy::Late => me.hold_late(&core, m),
                                 _ => me.sign_submit(&core, m).await,
                             }
@@ -552,7 +625,9 @@ impl AdversaryNode {
         let n = notice.clone();
         tokio::spawn(async move {
             let c = core.clone();
-            let msgs = tokio::task::spawn_blocking(move || c.proven_messages(&n)).await.unwrap_or_default();
+            let msgs = tokio::task::spawn_blocking(move || c.proven_messages(&n))
+                .await
+                .unwrap_or_default();
             for m in msgs {
                 me.sign_submit(&core, m).await;
             }
@@ -582,7 +657,10 @@ impl ProverApiServer for AdversaryNode {
     }
 
     async fn corrupt(&self, _order: Signed<Corruption>) -> RpcResult<()> {
-        Err(rpc_err(code::NOT_NOW, "the adversary agent cannot be corrupted: it already is"))
+        Err(rpc_err(
+            code::NOT_NOW,
+            "the adversary agent cannot be corrupted: it already is",
+        ))
     }
 }
 
@@ -594,14 +672,30 @@ mod tests {
     fn strategies_parse_with_parameters_and_unknown_is_a_clear_error() {
         assert_eq!("steal".parse::<Strategy>(), Ok(Strategy::Steal));
         assert_eq!("honest".parse::<Strategy>(), Ok(Strategy::Honest));
-        assert_eq!("sybil".parse::<Strategy>(), Ok(Strategy::Sybil { capacity: 2 }));
-        assert_eq!("sybil:5".parse::<Strategy>(), Ok(Strategy::Sybil { capacity: 5 }));
-        assert_eq!("targeted_liveness:4".parse::<Strategy>(), Ok(Strategy::TargetedLiveness { f: 4 }));
+        assert_eq!(
+            "sybil".parse::<Strategy>(),
+            Ok(Strategy::Sybil { capacity: 2 })
+        );
+        assert_eq!(
+            "sybil:5".parse::<Strategy>(),
+            Ok(Strategy::Sybil { capacity: 5 })
+        );
+        assert_eq!(
+            "targeted_liveness:4".parse::<Strategy>(),
+            Ok(Strategy::TargetedLiveness { f: 4 })
+        );
         let e = "bribe".parse::<Strategy>().unwrap_err();
         assert!(e.contains("bribe") && e.contains("withhold"), "{e}");
         assert!("sybil:0".parse::<Strategy>().is_err());
         assert!("steal:3".parse::<Strategy>().is_err());
-        for s in ["late", "equivocate", "no_reuse", "silent", "withhold", "invalid_proof"] {
+        for s in [
+            "late",
+            "equivocate",
+            "no_reuse",
+            "silent",
+            "withhold",
+            "invalid_proof",
+        ] {
             let st: Strategy = s.parse().unwrap();
             assert_eq!(st.to_string(), s);
         }

@@ -19,7 +19,8 @@ use tracing::{debug, warn};
 use super::circuits::{Circuits, address_fp, b256_fp, fp_b256, link_public};
 use super::crypto::{NodeKey, Signed};
 use super::rpc::{
-    Corruption, PhaseNotice, ProofTiming, ProverApiServer, SetView, ValidatorApiClient, code, kind, rpc_err,
+    Corruption, PhaseNotice, ProofTiming, ProverApiServer, SetView, ValidatorApiClient, code, kind,
+    rpc_err,
 };
 use super::validator::earliest_phase;
 use super::workload::Workload;
@@ -413,7 +414,8 @@ impl Submitter {
     /// Freeze or thaw the node (in-process `docker pause`): while paused it
     /// answers no notice and its outgoing messages wait.
     pub fn set_paused(&self, paused: bool) {
-        self.paused.store(paused, std::sync::atomic::Ordering::SeqCst);
+        self.paused
+            .store(paused, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// True while paused.
@@ -523,7 +525,10 @@ impl ProverNode {
     }
 
     fn is_corrupted(&self, slot: Slot) -> bool {
-        self.corrupted.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&slot)
+        self.corrupted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&slot)
     }
 }
 
@@ -572,12 +577,20 @@ impl ProverApiServer for ProverNode {
     }
 
     async fn corrupt(&self, order: Signed<Corruption>) -> RpcResult<()> {
-        let signer = order.verify(kind::CORRUPTION).map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
+        let signer = order
+            .verify(kind::CORRUPTION)
+            .map_err(|e| rpc_err(code::BAD_SIGNATURE, e.to_string()))?;
         if self.adversary.get() != Some(&signer) {
-            return Err(rpc_err(code::BAD_SIGNATURE, format!("{signer} is not this devnet's adversary agent")));
+            return Err(rpc_err(
+                code::BAD_SIGNATURE,
+                format!("{signer} is not this devnet's adversary agent"),
+            ));
         }
         warn!(target: "dpgnet::prover", slot = order.payload.slot, "corrupted by the adversary for one slot");
-        self.corrupted.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(order.payload.slot);
+        self.corrupted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(order.payload.slot);
         Ok(())
     }
 }

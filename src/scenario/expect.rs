@@ -46,7 +46,10 @@ impl Op {
     /// The spelling, e.g. `>=`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(_, o)| *o == self).map_or("?", |(s, _)| s)
+        Self::ALL
+            .iter()
+            .find(|(_, o)| *o == self)
+            .map_or("?", |(s, _)| s)
     }
 
     /// The operator that holds exactly when this one does not.
@@ -143,7 +146,10 @@ impl Metric {
     /// The spelling, e.g. `liveness_faults`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(_, m)| *m == self).map_or("?", |(s, _)| s)
+        Self::ALL
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map_or("?", |(s, _)| s)
     }
 
     /// Every metric name, for help texts and errors.
@@ -164,7 +170,11 @@ impl Metric {
     fn takes_slot(self) -> bool {
         !matches!(
             self,
-            Metric::LivenessFaults | Metric::Finalized | Metric::Slots | Metric::Stake | Metric::Balance
+            Metric::LivenessFaults
+                | Metric::Finalized
+                | Metric::Slots
+                | Metric::Stake
+                | Metric::Balance
         )
     }
 
@@ -172,7 +182,12 @@ impl Metric {
     fn takes_who(self) -> bool {
         matches!(
             self,
-            Metric::Slashed | Metric::Penalized | Metric::Paid | Metric::Warnings | Metric::Stake | Metric::Balance
+            Metric::Slashed
+                | Metric::Penalized
+                | Metric::Paid
+                | Metric::Warnings
+                | Metric::Stake
+                | Metric::Balance
         )
     }
 
@@ -318,7 +333,10 @@ const WARNING_KINDS: [(&str, WarningKind); 4] = [
 ];
 
 fn warning_name(kind: WarningKind) -> &'static str {
-    WARNING_KINDS.iter().find(|(_, k)| *k == kind).map_or("?", |(s, _)| s)
+    WARNING_KINDS
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map_or("?", |(s, _)| s)
 }
 
 /// A string scanned by characters, with offsets in characters.
@@ -372,7 +390,10 @@ impl Expectation {
         if name.is_empty() {
             return Err(ParseError::at(
                 metric_at,
-                format!("expected a metric name (one of {})", Metric::names().join(", ")),
+                format!(
+                    "expected a metric name (one of {})",
+                    Metric::names().join(", ")
+                ),
             ));
         }
         let metric = Metric::ALL
@@ -382,7 +403,10 @@ impl Expectation {
             .ok_or_else(|| {
                 ParseError::at(
                     metric_at,
-                    format!("unknown metric `{name}` (known: {})", Metric::names().join(", ")),
+                    format!(
+                        "unknown metric `{name}` (known: {})",
+                        Metric::names().join(", ")
+                    ),
                 )
             })?;
         let (selector, spans) = if s.peek() == Some('[') {
@@ -415,14 +439,20 @@ impl Expectation {
             };
             return Err(ParseError::at(
                 op_at,
-                format!("expected an operator (==, !=, <=, >=, <, >) after `{}`, found {found}", s.text[..byte_of(s.text, op_at)].trim_end()),
+                format!(
+                    "expected an operator (==, !=, <=, >=, <, >) after `{}`, found {found}",
+                    s.text[..byte_of(s.text, op_at)].trim_end()
+                ),
             ));
         };
         s.pos += spelling.chars().count();
         if metric.kind() != Kind::Number && !matches!(op, Op::Eq | Op::Ne) {
             return Err(ParseError::at(
                 op_at,
-                format!("`{}` compares with == or != only, not {spelling}", metric.as_str()),
+                format!(
+                    "`{}` compares with == or != only, not {spelling}",
+                    metric.as_str()
+                ),
             ));
         }
         s.skip_ws();
@@ -463,7 +493,9 @@ impl Expectation {
     /// The slot in the selector and its character offset, if any.
     #[must_use]
     pub fn slot(&self) -> Option<(u64, usize)> {
-        self.selector.slot.map(|n| (n, self.spans.slot.unwrap_or(0)))
+        self.selector
+            .slot
+            .map(|n| (n, self.spans.slot.unwrap_or(0)))
     }
 
     /// Measure the metric on `report`.
@@ -490,7 +522,8 @@ impl Expectation {
         };
         let members = members(report, &who)?;
         let count = |f: &dyn Fn(&SlotReport) -> bool| slots.iter().filter(|s| f(s)).count() as u64;
-        let sum = |f: &dyn Fn(&SlotReport) -> u64| slots.iter().fold(0u64, |a, s| a.saturating_add(f(s)));
+        let sum =
+            |f: &dyn Fn(&SlotReport) -> u64| slots.iter().fold(0u64, |a, s| a.saturating_add(f(s)));
         let by_node = |m: &std::collections::BTreeMap<String, u64>| {
             m.iter()
                 .filter(|(a, _)| members.as_ref().is_none_or(|set| set.contains(a.as_str())))
@@ -507,24 +540,39 @@ impl Expectation {
                 s.warnings
                     .iter()
                     .filter(|w| sel.kind.is_none_or(|k| k == w.kind))
-                    .filter(|w| members.as_ref().is_none_or(|set| set.contains(w.node.as_str())))
+                    .filter(|w| {
+                        members
+                            .as_ref()
+                            .is_none_or(|set| set.contains(w.node.as_str()))
+                    })
                     .count() as u64
             })),
-            Metric::Outcome => Value::Outcome(slots.first().map_or(Outcome::LivenessFault, |s| s.outcome)),
+            Metric::Outcome => {
+                Value::Outcome(slots.first().map_or(Outcome::LivenessFault, |s| s.outcome))
+            }
             Metric::Loss => Value::Number(sum(&|s| s.loss)),
             Metric::Payments => Value::Number(sum(&|s| s.payments)),
             Metric::ProofsSubmitted => Value::Number(sum(&|s| u64::from(s.proofs_submitted))),
             Metric::ProofsValid => Value::Number(sum(&|s| u64::from(s.proofs_valid))),
             Metric::ConservationOk => Value::Bool(
-                slots.iter().all(|s| s.conservation_ok) && (sel.slot.is_some() || report.conservation_ok),
+                slots.iter().all(|s| s.conservation_ok)
+                    && (sel.slot.is_some() || report.conservation_ok),
             ),
             Metric::Stake | Metric::Balance => Value::Number(
                 report
                     .nodes
                     .iter()
-                    .filter(|n| members.as_ref().is_none_or(|set| set.contains(n.address.as_str())))
+                    .filter(|n| {
+                        members
+                            .as_ref()
+                            .is_none_or(|set| set.contains(n.address.as_str()))
+                    })
                     .fold(0u64, |a, n| {
-                        a.saturating_add(if self.metric == Metric::Stake { n.stake } else { n.balance })
+                        a.saturating_add(if self.metric == Metric::Stake {
+                            n.stake
+                        } else {
+                            n.balance
+                        })
                     }),
             ),
         })
@@ -609,7 +657,14 @@ pub struct Checked {
 /// The checksummed addresses `who` stands for in `report` (`None`: every node).
 fn members(report: &Report, who: &Who) -> Result<Option<BTreeSet<String>>, String> {
     let pick = |f: &dyn Fn(&crate::headless::NodeReport) -> bool| {
-        Some(report.nodes.iter().filter(|n| f(n)).map(|n| n.address.clone()).collect())
+        Some(
+            report
+                .nodes
+                .iter()
+                .filter(|n| f(n))
+                .map(|n| n.address.clone())
+                .collect(),
+        )
     };
     Ok(match who {
         Who::All => None,
@@ -638,7 +693,9 @@ fn byte_of(s: &str, chars: usize) -> usize {
 /// True for a node name: `validator-N`, `prover-N`, `adversary-N`.
 fn is_node_name(s: &str) -> bool {
     s.split_once('-').is_some_and(|(role, n)| {
-        matches!(role, "validator" | "prover" | "adversary") && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
+        matches!(role, "validator" | "prover" | "adversary")
+            && !n.is_empty()
+            && n.chars().all(|c| c.is_ascii_digit())
     })
 }
 
@@ -665,15 +722,33 @@ fn parse_selector(s: &mut Scan<'_>, metric: Metric) -> Result<(Selector, Spans),
         let at = start + lead;
         start = i + 1;
         if item.is_empty() {
-            return Err(ParseError::at(at, format!("empty selector item; {} takes {}", metric.as_str(), metric.usage())));
+            return Err(ParseError::at(
+                at,
+                format!(
+                    "empty selector item; {} takes {}",
+                    metric.as_str(),
+                    metric.usage()
+                ),
+            ));
         }
         let wrong = |what: &str| {
-            ParseError::at(at, format!("`{}` takes no {what}: use {}", metric.as_str(), metric.usage()))
+            ParseError::at(
+                at,
+                format!(
+                    "`{}` takes no {what}: use {}",
+                    metric.as_str(),
+                    metric.usage()
+                ),
+            )
         };
         if let Some(n) = item.strip_prefix("slot") {
-            let n = n.trim_start().strip_prefix('=').map(str::trim).ok_or_else(|| {
-                ParseError::at(at, format!("`{item}`: a slot selector is written `slot=N`"))
-            })?;
+            let n = n
+                .trim_start()
+                .strip_prefix('=')
+                .map(str::trim)
+                .ok_or_else(|| {
+                    ParseError::at(at, format!("`{item}`: a slot selector is written `slot=N`"))
+                })?;
             if !metric.takes_slot() {
                 return Err(wrong("slot"));
             }
@@ -700,7 +775,10 @@ fn parse_selector(s: &mut Scan<'_>, metric: Metric) -> Result<(Selector, Spans),
                 n if is_node_name(n) => Who::Node(n.to_owned()),
                 other => {
                     let kinds = if metric == Metric::Warnings {
-                        format!(", a warning kind ({})", WARNING_KINDS.map(|(n, _)| n).join(", "))
+                        format!(
+                            ", a warning kind ({})",
+                            WARNING_KINDS.map(|(n, _)| n).join(", ")
+                        )
                     } else {
                         String::new()
                     };
@@ -731,10 +809,12 @@ fn parse_value(metric: Metric, raw: &str) -> Result<Value, String> {
         return Err("expected a value after the operator".to_owned());
     }
     match metric.kind() {
-        Kind::Number => raw
-            .parse::<u64>()
-            .map(Value::Number)
-            .map_err(|_| format!("`{raw}` is not a number: `{}` is a count or an amount of reward units", metric.as_str())),
+        Kind::Number => raw.parse::<u64>().map(Value::Number).map_err(|_| {
+            format!(
+                "`{raw}` is not a number: `{}` is a count or an amount of reward units",
+                metric.as_str()
+            )
+        }),
         Kind::Bool => match raw {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
@@ -791,7 +871,15 @@ mod tests {
         assert_eq!(e("payments != 0").op, Op::Ne);
         assert_eq!(e("paid[honest,slot=0] <= 9").op, Op::Le);
         for m in Metric::names() {
-            assert_eq!(Metric::ALL.iter().find(|(n, _)| *n == m).unwrap().1.as_str(), m);
+            assert_eq!(
+                Metric::ALL
+                    .iter()
+                    .find(|(n, _)| *n == m)
+                    .unwrap()
+                    .1
+                    .as_str(),
+                m
+            );
         }
     }
 
@@ -799,7 +887,11 @@ mod tests {
     fn errors_point_at_the_offending_token() {
         let x = err("slashd[adversary] >= 1");
         assert_eq!(x.offset, 0);
-        assert!(x.message.contains("unknown metric `slashd`"), "{}", x.message);
+        assert!(
+            x.message.contains("unknown metric `slashd`"),
+            "{}",
+            x.message
+        );
         let x = err("slashed[adversary] => 1");
         assert_eq!(x.offset, 19);
         assert!(x.message.contains("expected an operator"), "{}", x.message);
@@ -811,7 +903,11 @@ mod tests {
         assert!(x.message.contains("found the end"), "{}", x.message);
         let x = err("slashed >= lots");
         assert_eq!(x.offset, 11);
-        assert!(x.message.contains("`lots` is not a number"), "{}", x.message);
+        assert!(
+            x.message.contains("`lots` is not a number"),
+            "{}",
+            x.message
+        );
         let x = err("outcome[slot=1] == finalised_t3");
         assert_eq!(x.offset, 19);
         assert!(x.message.contains("finalized_t3"), "{}", x.message);
@@ -821,10 +917,18 @@ mod tests {
         assert!(x.message.contains("needs a slot"), "{}", x.message);
         let x = err("warnings[stolen,slot=1] >= 1");
         assert_eq!(x.offset, 9);
-        assert!(x.message.contains("unknown selector `stolen`"), "{}", x.message);
+        assert!(
+            x.message.contains("unknown selector `stolen`"),
+            "{}",
+            x.message
+        );
         let x = err("loss[adversary] >= 1");
         assert_eq!(x.offset, 5);
-        assert!(x.message.contains("`loss` takes no node selector"), "{}", x.message);
+        assert!(
+            x.message.contains("`loss` takes no node selector"),
+            "{}",
+            x.message
+        );
         let x = err("finalized[slot=1] == 1");
         assert_eq!(x.offset, 10);
         let x = err("slashed[stolen_proof] == 1");
@@ -858,7 +962,11 @@ mod tests {
     fn node(name: &str, n: u8, adv: bool, stake: u64) -> NodeReport {
         NodeReport {
             name: name.into(),
-            role: if name.starts_with('v') { Role::Validator } else { Role::Prover },
+            role: if name.starts_with('v') {
+                Role::Validator
+            } else {
+                Role::Prover
+            },
             address: addr(n),
             adversary_controlled: adv,
             stake,
@@ -897,7 +1005,10 @@ mod tests {
             seed: 1,
             fast: true,
             slots_requested: Some(2),
-            slots: vec![slot(0, Outcome::LivenessFault), slot(1, Outcome::FinalizedT3)],
+            slots: vec![
+                slot(0, Outcome::LivenessFault),
+                slot(1, Outcome::FinalizedT3),
+            ],
             totals: Totals::default(),
             conservation_ok: true,
             nodes: vec![
@@ -911,7 +1022,8 @@ mod tests {
     }
 
     fn measured(s: &str) -> Value {
-        e(s).measure(&report()).unwrap_or_else(|m| panic!("{s}: {m}"))
+        e(s).measure(&report())
+            .unwrap_or_else(|m| panic!("{s}: {m}"))
     }
 
     #[test]
@@ -929,10 +1041,16 @@ mod tests {
         assert_eq!(measured("paid[prover-1] == 0"), Number(6));
         assert_eq!(measured("penalized[prover-0,slot=0] == 0"), Number(1));
         assert_eq!(measured("warnings == 0"), Number(2));
-        assert_eq!(measured("warnings[invalid_proof,adversary,slot=0] == 0"), Number(1));
+        assert_eq!(
+            measured("warnings[invalid_proof,adversary,slot=0] == 0"),
+            Number(1)
+        );
         assert_eq!(measured("warnings[late] == 0"), Number(0));
         assert_eq!(measured("warnings[honest] == 0"), Number(0));
-        assert_eq!(measured("outcome[slot=0] == finalized_t3"), Value::Outcome(Outcome::LivenessFault));
+        assert_eq!(
+            measured("outcome[slot=0] == finalized_t3"),
+            Value::Outcome(Outcome::LivenessFault)
+        );
         assert_eq!(measured("loss == 0"), Number(10_066));
         assert_eq!(measured("loss[slot=1] == 0"), Number(33));
         assert_eq!(measured("payments == 0"), Number(66));
@@ -966,7 +1084,12 @@ mod tests {
             serde_json::json!({"expect": "outcome[slot=1] == finalized_t3", "measured": "finalized_t3", "pass": true})
         );
         // Every expectation and its negation disagree.
-        for s in ["slashed >= 200", "liveness_faults == 1", "loss < 5", "conservation_ok == true"] {
+        for s in [
+            "slashed >= 200",
+            "liveness_faults == 1",
+            "loss < 5",
+            "conservation_ok == true",
+        ] {
             let x = e(s);
             assert_ne!(x.check(&r).pass, x.negated().check(&r).pass, "{s}");
         }

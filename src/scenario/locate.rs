@@ -67,7 +67,13 @@ fn column(line: &str, at: usize) -> usize {
 
 /// The first occurrence of `needle` in lines `from..to`, at or after byte `col` of the
 /// first line.
-fn search(lines: &[&str], from: usize, to: usize, col: usize, needle: &str) -> Option<(usize, usize)> {
+fn search(
+    lines: &[&str],
+    from: usize,
+    to: usize,
+    col: usize,
+    needle: &str,
+) -> Option<(usize, usize)> {
     for (i, line) in lines.iter().enumerate().take(to).skip(from) {
         let start = if i == from { col.min(line.len()) } else { 0 };
         if let Some(at) = line.get(start..).and_then(|l| l.find(needle)) {
@@ -158,7 +164,10 @@ slots: 3
     #[test]
     fn finds_expectations_by_text_and_column() {
         assert_eq!(expectation(SRC, 0, "liveness_faults <= 0"), Some((13, 5)));
-        assert_eq!(expectation(SRC, 1, "slashed[adversary] >= 100"), Some((14, 6)));
+        assert_eq!(
+            expectation(SRC, 1, "slashed[adversary] >= 100"),
+            Some((14, 6))
+        );
         // Text that is not found verbatim (an escaped string) falls back to the item.
         assert_eq!(expectation(SRC, 2, "nope"), Some((15, 5)));
         let flow = "expect: [a == 1, finalized == 2]\n";

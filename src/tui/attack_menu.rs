@@ -32,7 +32,9 @@ fn field_label(text: &str, focused: bool) -> Span<'static> {
 /// is focused, bold otherwise.
 fn item_style(focused: bool) -> Style {
     if focused {
-        Style::new().fg(FOCUS).add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        Style::new()
+            .fg(FOCUS)
+            .add_modifier(Modifier::REVERSED | Modifier::BOLD)
     } else {
         Style::new().add_modifier(Modifier::BOLD)
     }
@@ -44,10 +46,7 @@ fn strategy_lines(menu: &AttackMenu) -> Vec<Line<'static>> {
     for (i, c) in strategy_choices().into_iter().enumerate() {
         let suffix = c.param.map(|(name, _)| format!(" [{name}]"));
         let mut spans = if i == menu.strategy {
-            vec![
-                Span::raw("  ▶ "),
-                Span::styled(c.name, item_style(focused)),
-            ]
+            vec![Span::raw("  ▶ "), Span::styled(c.name, item_style(focused))]
         } else {
             vec![Span::raw("    "), Span::raw(c.name)]
         };
@@ -146,7 +145,9 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, model: &Model, menu: &Attack
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .title(Line::from(" ⚔ attack ").bold())
-        .title_bottom(Line::from(" Tab field · Space target · Enter launch · Esc close ").right_aligned())
+        .title_bottom(
+            Line::from(" Tab field · Space target · Enter launch · Esc close ").right_aligned(),
+        )
         .border_style(Style::new().fg(Color::LightRed));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);

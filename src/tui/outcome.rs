@@ -12,8 +12,10 @@ use crate::app::{Hurt, Model, short_addr};
 
 /// Colour of the attacker's line label (as the `⚠adv` role).
 pub(crate) const ATTACKER: Color = Color::LightRed;
-/// Colour of a hurt honest node.
+/// Colour of a penalized honest node.
 pub(crate) const HURT: Color = Color::Yellow;
+/// Colour of a slashed honest node.
+pub(crate) const SLASHED: Color = Color::Red;
 /// Colour of "none hurt".
 pub(crate) const UNHURT: Color = Color::Green;
 
@@ -22,15 +24,19 @@ const LABEL_W: usize = 10;
 /// Indent of a detail line under a labelled one.
 const DETAIL_INDENT: &str = "  ";
 
-/// Rows the panel wants: borders, two lines each for attacker and protocol, and
-/// one per hurt honest node (at least one).
-pub(crate) fn wanted_height(model: &Model) -> u16 {
-    let honest = u16::try_from(model.outcome.honest_hurt.len().max(1)).unwrap_or(u16::MAX);
-    honest.saturating_add(6)
+/// Rows the panel wants at `width` columns: borders, two lines each for attacker
+/// and protocol, and the hurt honest nodes (at least one line).
+pub(crate) fn wanted_height(model: &Model, width: u16) -> u16 {
+    let inner = usize::from(width.saturating_sub(2));
+    let honest = honest_lines(model, inner, usize::MAX).len().max(1);
+    u16::try_from(honest).unwrap_or(u16::MAX).saturating_add(6)
 }
 
 fn label(text: &str, style: Style) -> Span<'static> {
-    Span::styled(format!("{text:<LABEL_W$}"), style.add_modifier(Modifier::BOLD))
+    Span::styled(
+        format!("{text:<LABEL_W$}"),
+        style.add_modifier(Modifier::BOLD),
+    )
 }
 
 fn indent() -> Span<'static> {
@@ -44,22 +50,100 @@ fn detail(text: String) -> Line<'static> {
     ])
 }
 
-/// `prover-2  −100 penalized` for one hurt honest node.
-fn hurt_text(model: &Model, address: &Address, hurt: Hurt) -> String {
+/// `prover-2 −100` for a penalized honest node, `prover-3 −400 slashed` (in red)
+/// for a slashed one.
+fn hurt_span(model: &Model, address: &Address, hurt: Hurt) -> Span<'static> {
     let name = model
         .node(address)
         .map_or_else(|| short_addr(address), |r| r.info.name.clone());
-    let what = match (hurt.slashed > 0, hurt.penalties > 0) {
-        (true, true) => format!("slashed {} + penalized {}", hurt.slashed, hurt.penalties),
-        (true, false) => "slashed".to_owned(),
-        _ => "penalized".to_owned(),
-    };
-    format!("{name} −{} {what}", hurt.total())
+    if hurt.slashed > 0 {
+        Span::styled(
+            format!("{name} −{} slashed", hurt.total()),
+            Style::new().fg(SLASHED),
+        )
+    } else {
+        Span::styled(format!("{name} −{}", hurt.total()), Style::new().fg(HURT))
+    }
 }
 
-/// The panel's lines for `model`, `rows` lines at most (the honest list is cut
-/// with a "+N more" line).
-fn lines(model: &Model, rows: usize) -> Vec<Line<'static>> {
+/// The hurt honest nodes in node-table order (unknown addresses last), packed
+/// into lines of `width` columns, at most `max_lines` (the last one then ends
+/// with "+N more"). Empty when nobody was hurt.
+fn honest_lines(model: &Model, width: usize, max_lines: usize) -> Vec<Line<'static>> {
+    let mut hurt: Vec<(&Address, &Hurt)> = model.outcome.honest_hurt.iter().collect();
+    hurt.sort_by_key(|(a, _)| {
+        model
+            .nodes
+            .iter()
+            .position(|r| r.info.address == **a)
+            .unwrap_or(usize::MAX)
+    });
+    let spans: Vec<Span<'static>> = hurt.iter().map(|(a, h)| hurt_span(model, a, **h)).collect();
+    let room = width.saturating_sub(LABEL_W).max(1);
+    let mut lines: Vec<Vec<Span<'static>>> = Vec::new();
+    let mut used = 0usize;
+    let mut shown = 0usize;
+    for span in &spans {
+        let w = span.width();
+        if let Some(line) = lines.last_mut()
+            && used + 2 + w <= room
+        {
+            line.push(Span::raw(", "));
+            line.push(span.clone());
+            used += 2 + w;
+            shown += 1;
+            continue;
+        }
+        if lines.len() == max_lines {
+            break;
+        }
+        lines.push(vec![span.clone()]);
+        used = w;
+        shown += 1;
+    }
+    if shown < spans.len()
+        && let Some(line) = lines.last_mut()
+    {
+        // End the last line with the count left, dropping entries to make room.
+        loop {
+            let more = Span::styled(
+                format!(" +{} more", spans.len() - shown),
+                Style::new().fg(HURT),
+            );
+            if used + more.width() <= room || line.len() <= 1 {
+                line.push(more);
+                break;
+            }
+            if let Some(entry) = line.pop() {
+                used = used.saturating_sub(entry.width());
+                shown -= 1;
+            }
+            if line.last().is_some_and(|s| s.content == ", ") {
+                line.pop();
+                used = used.saturating_sub(2);
+            }
+        }
+    }
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut spans)| {
+            spans.insert(
+                0,
+                if i == 0 {
+                    label("honest", Style::new())
+                } else {
+                    indent()
+                },
+            );
+            Line::from(spans)
+        })
+        .collect()
+}
+
+/// The panel's lines for `model` in `rows` × `width` (the honest list ends with
+/// "+N more" when it does not fit).
+fn lines(model: &Model, rows: usize, width: usize) -> Vec<Line<'static>> {
     let o = &model.outcome;
     if o.slots == 0 {
         return vec![Line::from("waiting for the first settlement").dark_gray()];
@@ -67,7 +151,11 @@ fn lines(model: &Model, rows: usize) -> Vec<Line<'static>> {
     let mut out = vec![
         Line::from(vec![
             label("attacker", Style::new().fg(ATTACKER)),
-            Span::raw(format!("lost {} · earned {}", o.attacker_lost(), o.attacker_rewards)),
+            Span::raw(format!(
+                "lost {} · earned {}",
+                o.attacker_lost(),
+                o.attacker_rewards
+            )),
         ]),
         detail(format!(
             "slashed {} · penalized {}",
@@ -97,37 +185,8 @@ fn lines(model: &Model, rows: usize) -> Vec<Line<'static>> {
         ]));
         return out;
     }
-    // Hurt honest nodes in node-table order, unknown addresses last.
-    let mut hurt: Vec<(&Address, &Hurt)> = o.honest_hurt.iter().collect();
-    hurt.sort_by_key(|(a, _)| {
-        model
-            .nodes
-            .iter()
-            .position(|r| r.info.address == **a)
-            .unwrap_or(usize::MAX)
-    });
     let room = rows.saturating_sub(out.len()).max(1);
-    let shown = if hurt.len() > room { room - 1 } else { hurt.len() };
-    for (i, (a, h)) in hurt.iter().take(shown).enumerate() {
-        out.push(Line::from(vec![
-            if i == 0 {
-                label("honest", Style::new())
-            } else {
-                indent()
-            },
-            Span::styled(hurt_text(model, a, **h), Style::new().fg(HURT)),
-        ]));
-    }
-    if shown < hurt.len() {
-        out.push(Line::from(vec![
-            if shown == 0 {
-                label("honest", Style::new())
-            } else {
-                indent()
-            },
-            Span::styled(format!("+{} more hurt", hurt.len() - shown), Style::new().fg(HURT)),
-        ]));
-    }
+    out.extend(honest_lines(model, width, room));
     out
 }
 
@@ -142,7 +201,60 @@ pub(crate) fn render(frame: &mut Frame, area: Rect, model: &Model) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(
-        Paragraph::new(lines(model, usize::from(inner.height))),
+        Paragraph::new(lines(
+            model,
+            usize::from(inner.height),
+            usize::from(inner.width),
+        )),
         inner,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::fixtures::{addr, model};
+
+    fn text(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn honest_list_wraps_and_counts_what_does_not_fit() {
+        let mut m = model();
+        for (i, n) in ["prover-1", "prover-3", "prover-4", "prover-5"]
+            .iter()
+            .enumerate()
+        {
+            m.outcome.honest_hurt.insert(
+                addr(n),
+                Hurt {
+                    penalties: 2,
+                    slashed: if i == 1 { 400 } else { 0 },
+                },
+            );
+        }
+        // Wide enough for everything: 36 columns after the label.
+        let all: Vec<String> = honest_lines(&m, 46, usize::MAX).iter().map(text).collect();
+        assert_eq!(
+            all,
+            [
+                "honest    prover-1 −2, prover-2 −100",
+                "          prover-3 −402 slashed, prover-4 −2",
+                "          prover-5 −2",
+            ]
+        );
+        assert_eq!(wanted_height(&m, 48), 9);
+        // Two lines only: the second ends with the count left.
+        let cut: Vec<String> = honest_lines(&m, 46, 2).iter().map(text).collect();
+        assert_eq!(
+            cut,
+            [
+                "honest    prover-1 −2, prover-2 −100",
+                "          prover-3 −402 slashed +2 more",
+            ]
+        );
+        let one: Vec<String> = honest_lines(&m, 30, 1).iter().map(text).collect();
+        assert_eq!(one, ["honest    prover-1 −2 +4 more"]);
+    }
 }
