@@ -91,6 +91,10 @@ pub struct BenchArgs {
     /// Write the results as a markdown section (for BENCHMARKS.md) to FILE.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Transactions per partial proof in the batch-verification step (8 → k 9,
+    /// the default devnet's sub-block; 16 → k 10).
+    #[arg(long, value_name = "TXS", default_value_t = dpgnet_circuits::DEFAULT_SUB_BLOCK_TXS)]
+    pub batch_txs: usize,
 }
 
 /// Why a benchmark run could not complete (goals missed are not errors: see
@@ -770,9 +774,10 @@ fn measure_circuits(
 fn measure_batch(
     cache: &ParamsCache,
     samples: u32,
+    batch_txs: usize,
     cancel: &CancellationToken,
 ) -> Result<BatchBench, BenchError> {
-    let keys = ChainKeys::new(dpgnet_circuits::DEFAULT_SUB_BLOCK_TXS, cache)?;
+    let keys = ChainKeys::new(batch_txs, cache)?;
     let started = Instant::now();
     let mut proofs = Vec::with_capacity(BATCH_PROOFS);
     for i in 0..BATCH_PROOFS as u64 {
@@ -901,13 +906,14 @@ pub async fn measure(
     ));
 
     let samples = args.samples;
+    let batch_txs = args.batch_txs;
     let (circuits, batch) = tokio::task::spawn_blocking({
         let cancel = cancel.clone();
         move || -> Result<_, BenchError> {
             progress("step 1/3: prove and verify per circuit and k");
             let circuits = measure_circuits(&cache, samples, &cancel)?;
             progress("step 2/3: batch against single verification");
-            let batch = measure_batch(&cache, samples, &cancel)?;
+            let batch = measure_batch(&cache, samples, batch_txs, &cancel)?;
             Ok((circuits, batch))
         }
     })

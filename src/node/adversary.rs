@@ -503,12 +503,17 @@ impl AdversaryNode {
                             hash: !c.hash,
                             ..c.clone()
                         });
-                        // Both go straight out: the second breaks the one-transaction rule.
-                        for x in [m.clone(), other] {
-                            if let Some(s) = Self::sign(&core, x) {
-                                self.submitter.send(s).await;
-                            }
-                        }
+                        // Both go straight out together (so both land in T1 even when
+                        // `--fast` closes it early): the second breaks the
+                        // one-transaction rule.
+                        let signed: Vec<_> = [m.clone(), other]
+                            .into_iter()
+                            .filter_map(|x| Self::sign(&core, x))
+                            .collect();
+                        futures::future::join_all(
+                            signed.into_iter().map(|s| self.submitter.send(s)),
+                        )
+                        .await;
                     }
                     self.honest(core, &notice, true).await;
                 }
