@@ -503,17 +503,16 @@ impl AdversaryNode {
                             hash: !c.hash,
                             ..c.clone()
                         });
-                        // Both go straight out together (so both land in T1 even when
-                        // `--fast` closes it early): the second breaks the
-                        // one-transaction rule.
-                        let signed: Vec<_> = [m.clone(), other]
-                            .into_iter()
-                            .filter_map(|x| Self::sign(&core, x))
-                            .collect();
-                        futures::future::join_all(
-                            signed.into_iter().map(|s| self.submitter.send(s)),
-                        )
-                        .await;
+                        // The real commitment first, then the conflicting one, in
+                        // order (sent together they could arrive swapped, and the real
+                        // one would become the equivocation). The second breaks the
+                        // one-transaction rule; with `--fast`, T1 may already have
+                        // closed and it is judged late instead.
+                        for x in [m.clone(), other] {
+                            if let Some(s) = Self::sign(&core, x) {
+                                self.submitter.send(s).await;
+                            }
+                        }
                     }
                     self.honest(core, &notice, true).await;
                 }
@@ -587,43 +586,35 @@ impl AdversaryNode {
                     }
                 }
                 Strategy::Honest | Strategy::InvalidProof | Strategy::Late => {
-                    if strategy == Strategy::Late {
-                        for m in core.immediate_messages(&notice) {
-                            self.hold_late(&core, m);
-                        }
-                    } else {
-                        for m in core.immediate_messages(&notice) {
-                            self.sign_submit(&core, m).await;
-                        }
-                    }
-                    let me = self.clone();
-                    let n = notice.clone();
-                    tokio::spawn(async move {
-                        let c = core.clone();
-                        let msgs = tokio::task::spawn_blocking(move || c.proven_messages(&n))
-                            .await
-                            .unwrap_or_default();
-                        for m in msgs {
-                            match strategy {
-                                Strategy::InvalidProof => {
-                                    me.sign_submit(&core, tamper_message(m)).await
-                                }
-                                Strategy::Late => me.hold_late(&core, m),
-                                _ => me.sign_submit(&core, m).await,
-                            }
-                        }
-                    });
+                    self.play(core, &notice, strategy, false).await;
                 }
             }
         }
     }
 
-    /// Honest behaviour for one identity; `skip_immediate` when its commitments
+    /// Deliver one message of `core` the way `strategy` does: tampered
+    /// (`invalid_proof`), held one phase (`late`), or as is.
+    async fn deliver(&self, core: &ProverCore, strategy: Strategy, m: Message) {
+        match strategy {
+            Strategy::InvalidProof => self.sign_submit(core, tamper_message(m)).await,
+            Strategy::Late => self.hold_late(core, m),
+            _ => self.sign_submit(core, m).await,
+        }
+    }
+
+    /// Play one identity's notice honestly, each message delivered the way
+    /// `strategy` does ([`Self::deliver`]); `skip_immediate` when its commitments
     /// were already handled.
-    async fn honest(&self, core: Arc<ProverCore>, notice: &PhaseNotice, skip_immediate: bool) {
+    async fn play(
+        &self,
+        core: Arc<ProverCore>,
+        notice: &PhaseNotice,
+        strategy: Strategy,
+        skip_immediate: bool,
+    ) {
         if !skip_immediate {
             for m in core.immediate_messages(notice) {
-                self.sign_submit(&core, m).await;
+                self.deliver(&core, strategy, m).await;
             }
         }
         let me = self.clone();
@@ -634,9 +625,15 @@ impl AdversaryNode {
                 .await
                 .unwrap_or_default();
             for m in msgs {
-                me.sign_submit(&core, m).await;
+                me.deliver(&core, strategy, m).await;
             }
         });
+    }
+
+    /// Honest behaviour for one identity.
+    async fn honest(&self, core: Arc<ProverCore>, notice: &PhaseNotice, skip_immediate: bool) {
+        self.play(core, notice, Strategy::Honest, skip_immediate)
+            .await;
     }
 }
 
