@@ -100,6 +100,11 @@ pub struct NodeRow {
     pub status: NodeStatus,
     /// False while the runtime reports it down.
     pub up: bool,
+    /// Why it is down (the runtime's words), empty while up.
+    pub down_reason: String,
+    /// Its container's state (`running`, `paused`, `exited`, `disconnected`), on
+    /// the Docker runtime; `None` in-process.
+    pub container: Option<String>,
 }
 
 impl NodeRow {
@@ -644,6 +649,12 @@ pub struct Model {
     pub warnings_total: u64,
     /// What the attacker and the protocol lost so far, from the settlements.
     pub outcome: OutcomeTotals,
+    /// Set while the runtime cannot reach its backend (the Docker daemon): the
+    /// sentence to show; `None` when connected or in-process.
+    pub runtime_connection: Option<String>,
+    /// The devnet's mechanism and its parameters ([`Event::MechanismChosen`]), shown in
+    /// the header; `None` until the engine announces it.
+    pub mechanism: Option<(String, Vec<(String, String)>)>,
 }
 
 impl Model {
@@ -675,6 +686,8 @@ impl Model {
             warnings: VecDeque::new(),
             warnings_total: 0,
             outcome: OutcomeTotals::default(),
+            runtime_connection: None,
+            mechanism: None,
         }
     }
 
@@ -755,6 +768,21 @@ pub enum Msg {
     },
     /// A line for the event log from the orchestrator.
     Log(LogLine),
+    /// The Docker runtime saw a node's container change state (`running`,
+    /// `paused`, `exited`, `restarting`, `disconnected`, `removed`).
+    ContainerState {
+        /// The node.
+        address: Address,
+        /// The new state.
+        state: String,
+    },
+    /// The runtime lost or regained its connection (the Docker daemon).
+    RuntimeConnection {
+        /// True when reachable again.
+        connected: bool,
+        /// One sentence for the log and the footer.
+        detail: String,
+    },
     /// A user action (a key mapped through [`KEYBINDINGS`]).
     Key(Action),
     /// A timer tick (no state change today; lets views animate later).
@@ -784,6 +812,14 @@ pub enum Action {
     Up,
     /// Move the node cursor down.
     Down,
+    /// Kill the selected node.
+    KillNode,
+    /// Pause the selected node, or unpause it if paused.
+    PauseNode,
+    /// Restart the selected node.
+    RestartNode,
+    /// Cut the selected node off the network, or put it back.
+    DisconnectNode,
     /// Open the attack menu.
     OpenAttackMenu,
     /// Switch every adversary-controlled prover back to `honest`, at once.
@@ -915,9 +951,28 @@ pub const KEYBINDINGS: &[Keybinding] = &[
     bind(Key::Char('?'), Action::ToggleHelp, "show / hide this help"),
     bind(Key::Esc, Action::CloseHelp, "close this help"),
     bind(Key::Up, Action::Up, "previous node"),
-    bind(Key::Char('k'), Action::Up, "previous node"),
     bind(Key::Down, Action::Down, "next node"),
     bind(Key::Char('j'), Action::Down, "next node"),
+    bind(
+        Key::Char('k'),
+        Action::KillNode,
+        "kill the selected node (docker kill)",
+    ),
+    bind(
+        Key::Char('z'),
+        Action::PauseNode,
+        "pause / unpause the selected node",
+    ),
+    bind(
+        Key::Char('r'),
+        Action::RestartNode,
+        "restart the selected node (docker)",
+    ),
+    bind(
+        Key::Char('x'),
+        Action::DisconnectNode,
+        "disconnect / reconnect the selected node (docker)",
+    ),
     bind(
         Key::Char('a'),
         Action::OpenAttackMenu,
@@ -1002,6 +1057,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                     assignment: Vec::new(),
                     status: NodeStatus::Idle,
                     up: true,
+                    down_reason: String::new(),
+                    container: None,
                 })
                 .collect();
             model.selected_node = model.selected_node.min(model.nodes.len().saturating_sub(1));
@@ -1023,6 +1080,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             if let Some(row) = model.node_mut(&address) {
                 row.up = false;
                 row.status = NodeStatus::Down;
+                row.down_reason.clone_from(&reason);
             }
             model.log.push(LogLine::error(
                 model.slot,
@@ -1033,6 +1091,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             let label = model.node_label(&address);
             if let Some(row) = model.node_mut(&address) {
                 row.up = true;
+                row.down_reason.clear();
                 if row.status == NodeStatus::Down {
                     row.status = if row.assignment.is_empty() {
                         NodeStatus::Idle
@@ -1046,6 +1105,39 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 .push(LogLine::info(model.slot, format!("{label} up again")));
         }
         Msg::Log(line) => model.log.push(line),
+        Msg::ContainerState { address, state } => {
+            let label = model.node_label(&address);
+            let slot = model.slot;
+            if let Some(row) = model.node_mut(&address) {
+                let first = row.container.is_none();
+                row.container = Some(state.clone());
+                let running = state == "running";
+                if running && !row.up {
+                    row.up = true;
+                    row.down_reason.clear();
+                    if row.status == NodeStatus::Down {
+                        row.status = NodeStatus::Idle;
+                    }
+                } else if !running && row.up {
+                    row.up = false;
+                    row.status = NodeStatus::Down;
+                    row.down_reason = format!("container {state}");
+                }
+                if !first || !running {
+                    model
+                        .log
+                        .push(LogLine::warn(slot, format!("{label}: container {state}")));
+                }
+            }
+        }
+        Msg::RuntimeConnection { connected, detail } => {
+            model.runtime_connection = (!connected).then(|| detail.clone());
+            model.log.push(if connected {
+                LogLine::info(model.slot, detail)
+            } else {
+                LogLine::error(model.slot, detail)
+            });
+        }
         Msg::Key(action) => return on_action(model, action),
         Msg::Tick => {}
         Msg::FaultApplied { slot, fault } => on_fault_applied(model, slot, &fault),
@@ -1074,10 +1166,10 @@ fn on_fault_applied(model: &mut Model, slot: u64, fault: &Fault) {
             });
             model.attacked.insert(slot);
         }
-        Fault::Kill(_) | Fault::Pause(_) => {
+        Fault::Kill(_) | Fault::Pause(_) | Fault::Restart(_) | Fault::Disconnect(_) => {
             model.attacked.insert(slot);
         }
-        Fault::Resume(_) => {}
+        Fault::Resume(_) | Fault::Reconnect(_) => {}
     }
 }
 
@@ -1098,6 +1190,10 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
             model.selected_node =
                 (model.selected_node + 1).min(model.nodes.len().saturating_sub(1));
         }
+        Action::KillNode
+        | Action::PauseNode
+        | Action::RestartNode
+        | Action::DisconnectNode => return on_node_fault(model, action),
         Action::OpenAttackMenu => {
             if model.attack_menu.is_none() {
                 model.attack_menu = Some(AttackMenu::new(model));
@@ -1129,6 +1225,39 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         | Action::MenuClose => return on_menu_action(model, action),
     }
     Vec::new()
+}
+
+/// A fault key (`k`, `z`, `r`, `x`) on the highlighted node: inject the fault now.
+/// Pause and disconnect toggle on the node's container state. Corrupted provers
+/// have no process of their own (the adversary agent holds their keys).
+fn on_node_fault(model: &mut Model, action: Action) -> Vec<Effect> {
+    let Some(row) = model.nodes.get(model.selected_node) else {
+        return Vec::new();
+    };
+    let name = row.info.name.clone();
+    if row.info.adversary_controlled {
+        model.log.push(LogLine::warn(
+            model.slot,
+            format!("{name} runs inside the adversary agent: select adversary-0 to fault it"),
+        ));
+        return Vec::new();
+    }
+    let state = row.container.as_deref().unwrap_or("");
+    let fault = match action {
+        Action::KillNode => Fault::Kill(name),
+        Action::PauseNode if state == "paused" || (row.status == NodeStatus::Down && row.down_reason.starts_with("paused")) => Fault::Resume(name),
+        Action::PauseNode => Fault::Pause(name),
+        Action::RestartNode => Fault::Restart(name),
+        _ if state == "disconnected" => Fault::Reconnect(name),
+        _ => Fault::Disconnect(name),
+    };
+    model
+        .log
+        .push(LogLine::warn(model.slot, format!("fault requested: {fault}")));
+    vec![Effect::Inject(PlanStep {
+        slot: model.slot.unwrap_or(0),
+        fault,
+    })]
 }
 
 /// An attack-menu action; ignored while the menu is closed.
@@ -1311,6 +1440,24 @@ fn on_event(model: &mut Model, event: Event) {
         }
         Event::Ledger(entry) => on_ledger(model, &entry),
         Event::Settled(s) => on_settled(model, &s),
+        Event::MechanismChosen { kind, params } => {
+            model
+                .log
+                .push(LogLine::info(None, format!("mechanism: {kind}")));
+            model.mechanism = Some((kind, params));
+        }
+        Event::MechanismSettled {
+            slot,
+            kind,
+            request,
+            delivered,
+            payments,
+            slashes,
+            ..
+        } => {
+            let line = mechanism_line(model, &kind, &request, &delivered, &payments, &slashes);
+            model.log.push(LogLine::info(Some(slot), line));
+        }
         Event::Ejected { slot, node, stake } => {
             let label = model.node_label(&node);
             model.log.push(LogLine::warn(
@@ -1319,6 +1466,47 @@ fn on_event(model: &mut Model, event: Event) {
             ));
         }
     }
+}
+
+/// One log line per settled slot: who the mechanism asked (`*` the designate), who
+/// delivered, who was paid and slashed (reward units).
+fn mechanism_line(
+    model: &Model,
+    kind: &str,
+    request: &crate::mechanism::rules::Request,
+    delivered: &[Address],
+    payments: &[(Address, u64)],
+    slashes: &[(Address, u64)],
+) -> String {
+    let name = |a: &Address| {
+        model
+            .node(a)
+            .map_or_else(|| short_addr(a), |r| r.info.name.clone())
+    };
+    let names = |v: &mut dyn Iterator<Item = String>| {
+        let v: Vec<String> = v.collect();
+        if v.is_empty() {
+            "–".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    let asked = names(&mut request.asked.iter().map(|a| {
+        let star = if request.designated == Some(*a) {
+            "*"
+        } else {
+            ""
+        };
+        format!("{}{star}", name(a))
+    }));
+    let got = names(&mut delivered.iter().map(&name));
+    let paid = names(&mut payments.iter().map(|(a, n)| format!("{} {n}", name(a))));
+    let mut line = format!("{kind}: asked {asked}; delivered {got}; paid {paid}");
+    if !slashes.is_empty() {
+        let cut = names(&mut slashes.iter().map(|(a, n)| format!("{} {n}", name(a))));
+        line.push_str(&format!("; slashed {cut}"));
+    }
+    line
 }
 
 fn on_slot_started(

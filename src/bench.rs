@@ -95,6 +95,10 @@ pub struct BenchArgs {
     /// the default devnet's sub-block; 16 → k 10).
     #[arg(long, value_name = "TXS", default_value_t = dpgnet_circuits::DEFAULT_SUB_BLOCK_TXS)]
     pub batch_txs: usize,
+    /// Measure the runtimes instead: up → first finalized slot on inproc, Docker and
+    /// docker-compose; image build cold/warm; memory per prover container.
+    #[arg(long)]
+    pub runtimes: bool,
 }
 
 /// Why a benchmark run could not complete (goals missed are not errors: see
@@ -936,6 +940,8 @@ pub async fn measure(
         fast: true,
         params_dir: args.params_dir.clone(),
         plan: Vec::new(),
+        keep: false,
+        publish_rpc: false,
     };
     let slots = measure_slots(opts, cancel).await?;
 
@@ -969,6 +975,28 @@ fn write_markdown(path: &Path, report: &BenchReport) -> Result<(), Failure> {
 /// [`Failure::Expectation`] for a missed goal, [`Failure::Interrupted`] on Ctrl-C,
 /// [`Failure::Runtime`] when measuring or writing fails.
 pub async fn command(args: BenchArgs, interrupt: CancellationToken) -> Result<(), Failure> {
+    if args.runtimes {
+        let params = args
+            .params_dir
+            .clone()
+            .or_else(|| std::env::var_os("DPGNET_PARAMS_DIR").map(PathBuf::from));
+        let b = crate::runtime::startup_bench::measure(args.seed.unwrap_or(7), params)
+            .await
+            .map_err(|e| Failure::Runtime(e.context("runtime bench failed")))?;
+        let md = crate::runtime::startup_bench::markdown(&b);
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&b).map_err(|e| Failure::Runtime(e.into()))?
+            );
+        } else {
+            print!("{md}");
+        }
+        if let Some(path) = &args.markdown {
+            std::fs::write(path, &md).map_err(|e| Failure::Runtime(e.into()))?;
+        }
+        return Ok(());
+    }
     let report = match measure(&args, &interrupt.child_token()).await {
         Ok(report) => report,
         Err(BenchError::Interrupted) => return Err(Failure::Interrupted),

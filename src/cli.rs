@@ -107,6 +107,24 @@ pub enum Command {
     /// mixing probability, symmetric committees and lotteries (adversarial-procurement
     /// paper), capacity-audit thresholds and Sybil strategies (capacity-oracles post).
     Analyze(crate::mechanism::analyze_cmd::AnalyzeArgs),
+    /// A fast Monte Carlo simulator (simulated, not proven): the same engine and mechanisms
+    /// with modelled proofs; loss, liveness fault rate, payments and slashing with 95%
+    /// confidence intervals, and `--compare` for a table and a plot of loss against P.
+    #[command(after_help = crate::mechanism::sim::SIM_AFTER_HELP)]
+    Sim(crate::mechanism::sim::SimArgs),
+    /// Remove every container and network dpgnet created (of one devnet with --devnet),
+    /// including leftovers of a crashed run.
+    Down(DownArgs),
+    /// List the devnets running on Docker and the state of their containers.
+    Status,
+    /// Show one node's container log, or every node's merged with a name prefix.
+    Logs(LogsArgs),
+    /// Write a Docker Compose file equivalent to a devnet on the Docker runtime.
+    #[command(after_help = COMPOSE_AFTER_HELP)]
+    Compose(ComposeArgs),
+    /// Run one node of a devnet (a container's entry point; configured by env).
+    #[command(hide = true)]
+    Node(crate::runtime::node_cmd::NodeArgs),
 }
 
 /// Options shared by `up` and `run`: which devnet, how, where.
@@ -124,12 +142,88 @@ pub struct DevnetArgs {
     /// its window.
     #[arg(long)]
     pub fast: bool,
-    /// Where the nodes run.
-    #[arg(long, value_enum, value_name = "RUNTIME", default_value = "inproc")]
+    /// Where the nodes run: docker (one container per node), inproc (tasks in this
+    /// process), or auto (docker when a daemon answers, else inproc).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "RUNTIME",
+        default_value = "auto",
+        env = "DPGNET_RUNTIME"
+    )]
     pub runtime: RuntimeKind,
+    /// Docker: leave the containers running when dpgnet exits (remove them later
+    /// with `dpgnet down`).
+    #[arg(long)]
+    pub keep: bool,
+    /// Docker: publish validator-0's RPC on 127.0.0.1 (a free port; see `docker ps`).
+    #[arg(long)]
+    pub publish_rpc: bool,
+    /// Devnet YAML text, used when no --devnet file is given (containers get their
+    /// devnet this way).
+    #[arg(
+        long,
+        env = "DPGNET_DEVNET_YAML",
+        value_name = "YAML",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub devnet_yaml: Option<String>,
     /// Directory of the halo2 parameter cache (default: the orchestrator's location).
     #[arg(long, value_name = "DIR")]
     pub params_dir: Option<PathBuf>,
+}
+
+const COMPOSE_AFTER_HELP: &str = "\
+The file has one service per validator, honest prover and adversary agent, named and
+labelled as `--runtime docker` names them, on the devnet's bridge network, plus an
+`orchestrator` service that runs the slots from inside the network. The devnet YAML
+travels in each service's environment.
+
+Examples:
+  dpgnet compose --devnet devnet/default.yaml > compose.yaml
+  DPGNET_IMAGE=dpgnet-node:<hash> docker compose -f compose.yaml up
+  dpgnet compose --build --out compose/compose.yaml   (with a build: section)";
+
+/// `dpgnet down`.
+#[derive(Debug, Clone, Args)]
+pub struct DownArgs {
+    /// Only this devnet (its name in the YAML); default: every dpgnet devnet.
+    #[arg(long, value_name = "NAME")]
+    pub devnet: Option<String>,
+}
+
+/// `dpgnet logs`.
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// The node (`prover-3`) or container (`dpgnet-default-prover-3`); default: all.
+    pub node: Option<String>,
+    /// Keep streaming new lines.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only this devnet.
+    #[arg(long, value_name = "NAME")]
+    pub devnet: Option<String>,
+}
+
+/// `dpgnet compose`.
+#[derive(Debug, Clone, Args)]
+pub struct ComposeArgs {
+    /// Devnet definition (YAML). Default: devnet/default.yaml, else the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub devnet: Option<PathBuf>,
+    /// Write here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Image of the services (overridable at `up` time with $DPGNET_IMAGE).
+    #[arg(long, value_name = "IMAGE", default_value = "dpgnet-node:latest")]
+    pub image: String,
+    /// Add a build section using compose/Dockerfile (needs a registry for its bases).
+    #[arg(long)]
+    pub build: bool,
+    /// Slots the orchestrator service runs.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub slots: u64,
 }
 
 /// `dpgnet up`.
@@ -256,7 +350,16 @@ impl Failure {
 pub fn init_logging(cli: &Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Up(up) => logging::init_tui(&up.log_file)?,
-        Command::Run(_) | Command::Bench(_) | Command::Scenario(_) | Command::Analyze(_) => {
+        Command::Run(_)
+        | Command::Bench(_)
+        | Command::Scenario(_)
+        | Command::Analyze(_)
+        | Command::Sim(_)
+        | Command::Down(_)
+        | Command::Status
+        | Command::Logs(_)
+        | Command::Compose(_)
+        | Command::Node(_) => {
             logging::init_headless()?;
         }
     }
@@ -275,6 +378,87 @@ pub async fn dispatch(cli: Cli, interrupt: CancellationToken) -> Result<(), Fail
         Command::Bench(args) => crate::bench::command(args, interrupt).await,
         Command::Scenario(args) => crate::scenario::command(args, interrupt).await,
         Command::Analyze(args) => analyze(&args),
+        Command::Sim(args) => crate::mechanism::sim::command(&args),
+        Command::Down(args) => down(args).await,
+        Command::Status => status().await,
+        Command::Logs(args) => logs(args).await,
+        Command::Compose(args) => compose(&args),
+        Command::Node(args) => crate::runtime::node_cmd::run(args, interrupt)
+            .await
+            .map_err(Failure::Runtime),
+    }
+}
+
+async fn down(args: DownArgs) -> Result<(), Failure> {
+    use crate::runtime::docker;
+    let d = docker::connect()
+        .await
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    let removed = docker::down(&d, args.devnet.as_deref())
+        .await
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    eprintln!(
+        "dpgnet: removed {} container(s){}{} and {} network(s){}{}",
+        removed.containers.len(),
+        if removed.containers.is_empty() {
+            ""
+        } else {
+            ": "
+        },
+        removed.containers.join(", "),
+        removed.networks.len(),
+        if removed.networks.is_empty() {
+            ""
+        } else {
+            ": "
+        },
+        removed.networks.join(", "),
+    );
+    Ok(())
+}
+
+async fn status() -> Result<(), Failure> {
+    let table = crate::runtime::docker::status_table()
+        .await
+        .map_err(|e| Failure::Runtime(e.into()))?;
+    print!("{table}");
+    Ok(())
+}
+
+async fn logs(args: LogsArgs) -> Result<(), Failure> {
+    let mut out = std::io::stdout();
+    crate::runtime::docker::logs(
+        args.devnet.as_deref(),
+        args.node.as_deref(),
+        args.follow,
+        &mut out,
+    )
+    .await
+    .map_err(|e| Failure::Runtime(e.into()))
+}
+
+fn compose(args: &ComposeArgs) -> Result<(), Failure> {
+    let (devnet, _) = load_devnet(args.devnet.as_deref(), None)?;
+    let text = crate::runtime::compose::compose_file(
+        &devnet,
+        &crate::runtime::compose::ComposeOptions {
+            image: args.image.clone(),
+            build: args.build,
+            slots: args.slots,
+            fast: true,
+        },
+    )
+    .map_err(|e| Failure::Runtime(anyhow!(e)))?;
+    match &args.out {
+        Some(path) => std::fs::write(path, text).map_err(|e| {
+            Failure::Runtime(
+                anyhow::Error::new(e).context(format!("cannot write {}", path.display())),
+            )
+        }),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
     }
 }
 
@@ -286,9 +470,15 @@ fn analyze(args: &crate::mechanism::analyze_cmd::AnalyzeArgs) -> Result<(), Fail
 }
 
 /// Where the devnet came from, for the stderr line.
-fn load_devnet(path: Option<&Path>) -> Result<(Devnet, String), ConfigError> {
+fn load_devnet(path: Option<&Path>, yaml: Option<&str>) -> Result<(Devnet, String), ConfigError> {
     if let Some(path) = path {
         return Ok((config::load(path)?, path.display().to_string()));
+    }
+    if let Some(text) = yaml {
+        return Ok((
+            config::parse(text, "$DPGNET_DEVNET_YAML")?,
+            "$DPGNET_DEVNET_YAML".into(),
+        ));
     }
     let default = Path::new(DEFAULT_DEVNET_PATH);
     if default.is_file() {
@@ -302,29 +492,38 @@ fn load_devnet(path: Option<&Path>) -> Result<(Devnet, String), ConfigError> {
 }
 
 /// The run options of `args` (devnet loaded, `--seed` applied), announced on stderr.
-fn options(args: &DevnetArgs, slots: Option<u64>) -> Result<RunOptions, Failure> {
-    let (mut devnet, source) = load_devnet(args.devnet.as_deref())?;
+async fn options(args: &DevnetArgs, slots: Option<u64>) -> Result<RunOptions, Failure> {
+    let (mut devnet, source) = load_devnet(args.devnet.as_deref(), args.devnet_yaml.as_deref())?;
     if let Some(seed) = args.seed {
         devnet.network_params.seed = seed;
     }
+    let (runtime, why) = crate::runtime::resolve(args.runtime).await;
+    if runtime == RuntimeKind::Inproc
+        && std::env::var("DPGNET_REQUIRE_DOCKER").is_ok_and(|v| v == "1")
+        && args.runtime == RuntimeKind::Auto
+    {
+        return Err(Failure::Runtime(anyhow!(
+            "DPGNET_REQUIRE_DOCKER=1 but {why}"
+        )));
+    }
     eprintln!(
-        "dpgnet: devnet {} from {source}, runtime {}, seed {}",
-        devnet.name,
-        args.runtime.as_str(),
-        devnet.network_params.seed
+        "dpgnet: devnet {} from {source}, {why}, seed {}",
+        devnet.name, devnet.network_params.seed
     );
     Ok(RunOptions {
         devnet,
-        runtime: args.runtime,
+        runtime,
         slots,
         fast: args.fast,
         params_dir: args.params_dir.clone(),
         plan: Vec::new(),
+        keep: args.keep,
+        publish_rpc: args.publish_rpc,
     })
 }
 
 async fn run(args: RunArgs, interrupt: CancellationToken) -> Result<(), Failure> {
-    let opts = options(&args.devnet, args.slots)?;
+    let opts = options(&args.devnet, args.slots).await?;
     let outcome = headless::run_headless(
         opts,
         args.report,
@@ -346,7 +545,7 @@ async fn run(args: RunArgs, interrupt: CancellationToken) -> Result<(), Failure>
 }
 
 async fn up(args: UpArgs, interrupt: CancellationToken) -> Result<(), Failure> {
-    let opts = options(&args.devnet, args.slots)?;
+    let opts = options(&args.devnet, args.slots).await?;
     let log_file = args.log_file.display().to_string();
     let mut model = Model::new(
         &opts.devnet.name,

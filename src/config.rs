@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 pub use rewards::{Rewards, Variable, VariableKind};
 
+use crate::mechanism::rules::{self, MechanismConfig, MechanismKind};
+
 /// The text of `devnet/default.yaml`, compiled in: what [`Devnet::default_devnet`] parses.
 pub const DEFAULT_YAML: &str = include_str!("../devnet/default.yaml");
 
@@ -43,6 +45,15 @@ pub struct Devnet {
     /// The spec's rewards and penalties, keyed by the spec's names.
     #[serde(default)]
     pub rewards: Rewards,
+    /// The slot's procurement rule (`mechanism: {kind: …, params: {…}}`): who is asked to
+    /// prove and who is paid or slashed. Default `spec`, the `rewards` table above; the other
+    /// kinds replace the table (`src/mechanism/rules.rs`, `docs/devnet-yaml.md`).
+    #[serde(default, skip_serializing_if = "is_spec")]
+    pub mechanism: MechanismConfig,
+}
+
+fn is_spec(m: &MechanismConfig) -> bool {
+    *m == MechanismConfig::default()
 }
 
 fn default_name() -> String {
@@ -577,7 +588,58 @@ impl Devnet {
         self.validate_network()?;
         self.rewards
             .validate(self.network_params.num_sub_block_sets)?;
-        self.validate_selection()
+        self.validate_selection()?;
+        self.validate_mechanism()
+    }
+
+    /// Checks the `mechanism:` key: its parameters ([`rules::build_for`] with the prover
+    /// count), one sub-block set for every kind but `spec`, and (`proof_tree`) one leaf per
+    /// sub-block. The field is `mechanism.params.<name>` when the error names a parameter
+    /// that is written, else `mechanism.kind`.
+    fn validate_mechanism(&self) -> Result<(), (String, String)> {
+        let m = &self.mechanism;
+        if m.kind == MechanismKind::Spec && m.params.is_empty() {
+            return Ok(());
+        }
+        let field = |reason: &str| {
+            m.params
+                .keys()
+                .find(|k| reason.contains(&format!("`{k}`")))
+                .map_or_else(
+                    || "mechanism.kind".to_owned(),
+                    |k| format!("mechanism.params.{k}"),
+                )
+        };
+        let provers = self.count(Role::Prover) as usize;
+        let cfg = mechanism_for(self);
+        if let Err(reason) = rules::build_for(&cfg, provers) {
+            return Err(fail(field(&reason), format!("mechanism: {reason}")));
+        }
+        let n = &self.network_params;
+        if m.kind != MechanismKind::Spec && n.num_sub_block_sets != 1 {
+            return Err(fail(
+                "mechanism.kind",
+                format!(
+                    "mechanism `{}` needs network_params.num_sub_block_sets = 1 (got {}): the \
+                     mechanisms procure one proof per slot",
+                    m.kind, n.num_sub_block_sets
+                ),
+            ));
+        }
+        if m.kind == MechanismKind::ProofTree
+            && let Some(leaves) = cfg.params.get("leaves").and_then(serde_yaml::Value::as_f64)
+            && leaves != f64::from(n.num_partial_proofs)
+        {
+            return Err(fail(
+                "mechanism.params.leaves",
+                format!(
+                    "mechanism `proof_tree` parameter `leaves` = {leaves} is impossible: on the \
+                     devnet each leaf is one sub-block, and network_params.num_partial_proofs = {}",
+                    n.num_partial_proofs
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn validate_name(&self) -> Result<(), (String, String)> {
@@ -830,6 +892,20 @@ impl Devnet {
     }
 }
 
+/// The devnet's mechanism config with the devnet's defaults filled in: `proof_tree` gets
+/// `leaves = num_partial_proofs` (one leaf per sub-block) unless written.
+#[must_use]
+pub fn mechanism_for(d: &Devnet) -> MechanismConfig {
+    let mut cfg = d.mechanism.clone();
+    if cfg.kind == MechanismKind::ProofTree && !cfg.params.contains_key("leaves") {
+        cfg.params.insert(
+            "leaves".to_owned(),
+            serde_yaml::Value::from(d.network_params.num_partial_proofs),
+        );
+    }
+    cfg
+}
+
 fn fail(field: impl Into<String>, reason: String) -> (String, String) {
     (field.into(), reason)
 }
@@ -948,6 +1024,64 @@ mod tests {
         assert!(
             matches!(e, ConfigError::Invalid { ref field, .. } if field == "participants[2].count"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn mechanism_key_parses_defaults_to_spec_and_refuses_impossible_params() {
+        let d = devnet(MIN).unwrap();
+        assert_eq!(d.mechanism, MechanismConfig::default());
+        // Left out, it is not written back either.
+        assert!(!serde_yaml::to_string(&d).unwrap().contains("mechanism"));
+        let y = format!("{MIN}mechanism:\n  kind: designated\n  params:\n    m: 2\n    q: 0.25\n");
+        let d = devnet(&y).unwrap();
+        assert_eq!(d.mechanism.kind, MechanismKind::Designated);
+        assert_eq!(devnet(&serde_yaml::to_string(&d).unwrap()).unwrap(), d);
+        // q outside [0, 1]: the parameter's line (line 8 of the file).
+        let y = format!("{MIN}mechanism:\n  kind: designated\n  params:\n    m: 2\n    q: 1.5\n");
+        let e = devnet(&y).unwrap_err();
+        assert!(
+            matches!(e, ConfigError::Invalid { ref field, line: Some(8), .. } if field == "mechanism.params.q"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("probability in [0, 1]"), "{e}");
+        // m + 1 > 4 provers.
+        let y = format!("{MIN}mechanism:\n  kind: designated\n  params:\n    m: 4\n");
+        let e = devnet(&y).unwrap_err();
+        assert!(
+            matches!(e, ConfigError::Invalid { ref field, line: Some(7), .. } if field == "mechanism.params.m"),
+            "{e}"
+        );
+        // An unknown parameter, an unknown kind.
+        let y = format!("{MIN}mechanism:\n  kind: lottery\n  params: {{z: 1}}\n");
+        let e = devnet(&y).unwrap_err();
+        assert!(e.to_string().contains("no parameter `z`"), "{e}");
+        let y = format!("{MIN}mechanism:\n  kind: vickrey\n");
+        assert!(matches!(
+            devnet(&y).unwrap_err(),
+            ConfigError::Syntax { line: 5, .. }
+        ));
+        // Several sub-block sets, and proof-tree leaves that are not the sub-blocks.
+        let y = format!(
+            "{MIN}network_params: {{num_sub_block_sets: 2, redundancy_factor: 1}}\nmechanism: {{kind: pay_deliverers}}\n"
+        );
+        let e = devnet(&y).unwrap_err();
+        assert!(
+            matches!(e, ConfigError::Invalid { ref field, .. } if field == "mechanism.kind"),
+            "{e}"
+        );
+        let y = format!("{MIN}mechanism:\n  kind: proof_tree\n  params:\n    leaves: 8\n");
+        let e = devnet(&y).unwrap_err();
+        assert!(
+            matches!(e, ConfigError::Invalid { ref field, line: Some(7), .. } if field == "mechanism.params.leaves"),
+            "{e}"
+        );
+        // Left out, proof_tree's leaves default to the sub-blocks.
+        let y = format!("{MIN}mechanism: {{kind: proof_tree}}\n");
+        let d = devnet(&y).unwrap();
+        assert_eq!(
+            mechanism_for(&d).params["leaves"].as_u64(),
+            Some(u64::from(d.network_params.num_partial_proofs))
         );
     }
 

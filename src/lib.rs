@@ -9,5 +9,6 @@ pub mod mechanism;
 pub mod node;
 pub mod orchestrator;
 pub mod protocol;
+pub mod runtime;
 pub mod scenario;
 pub mod tui;

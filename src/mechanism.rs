@@ -8,3 +8,6 @@
 
 pub mod analysis;
 pub mod analyze_cmd;
+pub mod compare;
+pub mod rules;
+pub mod sim;

@@ -6,46 +6,29 @@
 //! this module streams the events of one validator's replica to the views.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_primitives::Address;
 use dpgnet_circuits::ParamsCache;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use jsonrpsee::server::{Server, ServerHandle};
+use jsonrpsee::http_client::HttpClient;
 use tracing::{info, warn};
 
 use tokio::sync::{mpsc::UnboundedSender, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{LogLine, Msg, NodeInfo};
+use crate::app::{LogLine, Msg};
 use crate::config::Devnet;
-use crate::node::rpc::{
-    ProofTiming, ProverApiClient, ProverApiServer, ValidatorApiClient, ValidatorApiServer,
-};
-use crate::node::validator::Topology;
+use crate::node::rpc::{ProofTiming, ProverApiClient, ValidatorApiClient};
 use crate::node::workload::Workload;
-use crate::node::{
-    AdversaryNode, Circuits, NodeKey, ProverCore, ProverNode, Strategy, ValidatorNode,
-};
-use crate::protocol::{Engine, EngineParams, Event, GenesisAccount, Phase, Role};
+use crate::node::{Circuits, NodeKey, Strategy};
+use crate::protocol::{Event, GenesisAccount, Phase, Role};
+use crate::runtime::{Runtime, Started};
 
-/// Where nodes run (DESIGN.md "Runtimes"). Only `inproc` exists for now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RuntimeKind {
-    /// Tokio tasks in this process, each node a JSON-RPC server on 127.0.0.1.
-    Inproc,
-}
+pub use crate::runtime::RuntimeKind;
 
-impl RuntimeKind {
-    /// The name shown to users.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RuntimeKind::Inproc => "inproc",
-        }
-    }
-}
+/// How long the orchestrator waits for a node's answer to a bookkeeping call
+/// (events, status, timings) before it moves on without it.
+const RPC_PATIENCE: Duration = Duration::from_secs(2);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -63,6 +46,10 @@ pub struct RunOptions {
     /// Faults to inject, each just before its slot starts (scenario plan steps,
     /// shaped like attacknet's `planSteps`).
     pub plan: Vec<PlanStep>,
+    /// Docker: leave the containers and network running at the end (`--keep`).
+    pub keep: bool,
+    /// Docker: publish validator-0's RPC on 127.0.0.1 (a free host port).
+    pub publish_rpc: bool,
 }
 
 /// One plan step: at the start of `slot`, apply `fault`.
@@ -92,6 +79,13 @@ pub enum Fault {
     Pause(String),
     /// Thaw a paused node.
     Resume(String),
+    /// Restart the named node (Docker: `docker restart`; it rejoins with a fresh
+    /// process and the same keys).
+    Restart(String),
+    /// Cut the named node off the devnet's network (Docker: network disconnect).
+    Disconnect(String),
+    /// Put a disconnected node back on the network.
+    Reconnect(String),
     /// Switch the adversary agent's strategy (e.g. `steal`, `sybil:2`) on the named
     /// corrupted provers, or on all of them when `targets` is empty; `honest` stops
     /// an attack.
@@ -109,6 +103,9 @@ impl std::fmt::Display for Fault {
             Fault::Kill(n) => write!(f, "kill {n}"),
             Fault::Pause(n) => write!(f, "pause {n}"),
             Fault::Resume(n) => write!(f, "resume {n}"),
+            Fault::Restart(n) => write!(f, "restart {n}"),
+            Fault::Disconnect(n) => write!(f, "disconnect {n}"),
+            Fault::Reconnect(n) => write!(f, "reconnect {n}"),
             Fault::Strategy { strategy, targets } if targets.is_empty() => {
                 write!(f, "strategy {strategy} on every corrupted prover")
             }
@@ -119,25 +116,18 @@ impl std::fmt::Display for Fault {
     }
 }
 
-/// A node the orchestrator can fault.
-#[derive(Clone)]
-enum Faultable {
-    Prover(ProverNode),
-    Adversary(AdversaryNode),
-}
-
-impl Faultable {
-    fn kill(&self) {
+impl Fault {
+    /// The node a node fault acts on (`None` for a strategy switch).
+    #[must_use]
+    pub fn node(&self) -> Option<&str> {
         match self {
-            Faultable::Prover(p) => p.kill(),
-            Faultable::Adversary(a) => a.kill(),
-        }
-    }
-
-    fn set_paused(&self, paused: bool) {
-        match self {
-            Faultable::Prover(p) => p.set_paused(paused),
-            Faultable::Adversary(a) => a.set_paused(paused),
+            Fault::Kill(n)
+            | Fault::Pause(n)
+            | Fault::Resume(n)
+            | Fault::Restart(n)
+            | Fault::Disconnect(n)
+            | Fault::Reconnect(n) => Some(n),
+            Fault::Strategy { .. } => None,
         }
     }
 }
@@ -159,6 +149,9 @@ pub enum OrchestratorError {
     /// The engine refused the orchestrator's call (a bug).
     #[error("engine: {0}")]
     Engine(String),
+    /// The Docker runtime failed (daemon unreachable, image build, containers).
+    #[error("{0}")]
+    Docker(#[from] crate::runtime::docker::DockerError),
 }
 
 /// Per-slot timing measured by the orchestrator (seconds).
@@ -188,45 +181,6 @@ pub fn critical_path(timings: &[ProofTiming]) -> f64 {
                 .fold(0.0, f64::max)
         })
         .sum()
-}
-
-/// A running in-process devnet: the servers, and the clients to reach them.
-struct Devnet0 {
-    handles: Vec<ServerHandle>,
-    faultable: Vec<(String, ServerHandle, Faultable)>,
-    infos: Vec<NodeInfo>,
-    validators: Vec<(Address, HttpClient)>,
-    provers: Vec<HttpClient>,
-    adversary: Option<AdversaryNode>,
-}
-
-fn http(url: &str) -> Result<HttpClient, OrchestratorError> {
-    HttpClientBuilder::default()
-        .request_timeout(Duration::from_secs(600))
-        .build(url)
-        .map_err(|e| OrchestratorError::Node {
-            node: url.to_string(),
-            reason: e.to_string(),
-        })
-}
-
-async fn serve(
-    name: &str,
-    methods: impl Into<jsonrpsee::Methods>,
-) -> Result<(String, ServerHandle), OrchestratorError> {
-    let server =
-        Server::builder()
-            .build("127.0.0.1:0")
-            .await
-            .map_err(|e| OrchestratorError::Node {
-                node: name.into(),
-                reason: format!("cannot bind 127.0.0.1: {e}"),
-            })?;
-    let addr = server.local_addr().map_err(|e| OrchestratorError::Node {
-        node: name.into(),
-        reason: e.to_string(),
-    })?;
-    Ok((addr.to_string(), server.start(methods)))
 }
 
 /// The ledger's genesis accounts of `devnet`: every validator and prover (the
@@ -264,221 +218,27 @@ pub fn workload(devnet: &Devnet) -> Workload {
     }
 }
 
-/// Start every node of `devnet` in this process (the `inproc` runtime).
-async fn start_inproc(
-    devnet: &Devnet,
-    circuits: Arc<Circuits>,
-) -> Result<Devnet0, OrchestratorError> {
-    let np = &devnet.network_params;
-    let seed = np.seed;
-    let workload = workload(devnet);
-    let specs = devnet.nodes();
-    let genesis = genesis(devnet);
-    let params = EngineParams::from_devnet(devnet);
-    let mut d = Devnet0 {
-        handles: vec![],
-        faultable: vec![],
-        infos: vec![],
-        validators: vec![],
-        provers: vec![],
-        adversary: None,
-    };
-    let mut validator_nodes = Vec::new();
-    let mut prover_nodes = Vec::new();
-    let mut corrupted = Vec::new();
-    let mut adversary_spec = None;
-    for s in &specs {
-        let key = NodeKey::derive(seed, s.role, s.index);
-        let name = format!("{}-{}", s.role.as_str(), s.index);
-        match s.role {
-            Role::Validator => {
-                let engine = Engine::new(params.clone(), &genesis)
-                    .map_err(|e| OrchestratorError::Engine(e.to_string()))?;
-                let node = ValidatorNode::new(
-                    key.clone(),
-                    engine,
-                    circuits.clone(),
-                    workload,
-                    np.phase_seconds.clone(),
-                );
-                let (url, h) = serve(&name, node.clone().into_rpc()).await?;
-                d.handles.push(h);
-                d.infos.push(NodeInfo {
-                    name,
-                    role: s.role,
-                    address: key.address(),
-                    adversary_controlled: false,
-                    endpoint: url.clone(),
-                });
-                d.validators
-                    .push((key.address(), http(&format!("http://{url}"))?));
-                validator_nodes.push((node, format!("http://{url}")));
-            }
-            Role::Prover if s.corrupted => {
-                d.infos.push(NodeInfo {
-                    name,
-                    role: s.role,
-                    address: key.address(),
-                    adversary_controlled: true,
-                    endpoint: "(adversary)".into(),
-                });
-                corrupted.push(ProverCore::new(
-                    key,
-                    circuits.clone(),
-                    workload,
-                    s.full_proof,
-                ));
-            }
-            Role::Prover => {
-                let node = ProverNode::new(ProverCore::new(
-                    key.clone(),
-                    circuits.clone(),
-                    workload,
-                    s.full_proof,
-                ));
-                let (url, h) = serve(&name, node.clone().into_rpc()).await?;
-                d.faultable
-                    .push((name.clone(), h.clone(), Faultable::Prover(node.clone())));
-                d.handles.push(h);
-                d.infos.push(NodeInfo {
-                    name,
-                    role: s.role,
-                    address: key.address(),
-                    adversary_controlled: false,
-                    endpoint: url.clone(),
-                });
-                prover_nodes.push((node, format!("http://{url}")));
-            }
-            Role::Adversary => adversary_spec = Some((name, key, s.strategy.clone())),
-        }
-    }
-    let vlist: Vec<(Address, String)> = validator_nodes
-        .iter()
-        .map(|(n, u)| (n.address(), u.clone()))
-        .collect();
-    let mut prover_urls: Vec<String> = prover_nodes.iter().map(|(_, u)| u.clone()).collect();
-    if let Some((name, key, strategy)) = adversary_spec {
-        let strategy: Strategy =
-            strategy
-                .as_deref()
-                .unwrap_or("honest")
-                .parse()
-                .map_err(|e: String| OrchestratorError::Node {
-                    node: name.clone(),
-                    reason: e,
-                })?;
-        let steal_wait = Duration::from_secs_f64(np.phase_seconds.t2 * 0.8);
-        let adv = AdversaryNode::new(
-            key.clone(),
-            std::mem::take(&mut corrupted),
-            strategy,
-            steal_wait,
-        );
-        let honest: Vec<(Address, String)> = prover_nodes
-            .iter()
-            .map(|(n, u)| (n.address(), u.clone()))
-            .collect();
-        adv.set_provers(&honest)
-            .map_err(|e| OrchestratorError::Node {
-                node: name.clone(),
-                reason: e,
-            })?;
-        for (n, _) in &prover_nodes {
-            n.set_adversary(adv.address());
-        }
-        adv.set_validators(&vlist)
-            .map_err(|e| OrchestratorError::Node {
-                node: name.clone(),
-                reason: e,
-            })?;
-        let (url, h) = serve(&name, adv.clone().into_rpc()).await?;
-        d.faultable
-            .push((name.clone(), h.clone(), Faultable::Adversary(adv.clone())));
-        d.handles.push(h);
-        d.infos.push(NodeInfo {
-            name,
-            role: Role::Adversary,
-            address: key.address(),
-            adversary_controlled: false,
-            endpoint: url.clone(),
-        });
-        prover_urls.push(format!("http://{url}"));
-        d.adversary = Some(adv);
-    }
-    for (node, url) in &validator_nodes {
-        node.set_topology(Topology {
-            validators: vlist.clone(),
-            provers: prover_urls.clone(),
-        })
-        .map_err(|e| OrchestratorError::Node {
-            node: url.clone(),
-            reason: e,
-        })?;
-    }
-    for (node, url) in &prover_nodes {
-        node.set_validators(&vlist)
-            .map_err(|e| OrchestratorError::Node {
-                node: url.clone(),
-                reason: e,
-            })?;
-    }
-    d.provers = prover_urls
-        .iter()
-        .map(|u| http(u))
-        .collect::<Result<_, _>>()?;
-    Ok(d)
-}
-
-fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, slot: u64, fault: &Fault) {
+/// Apply `fault` through the runtime, before or during `slot`, and tell the views.
+/// A failure is a warning in the log, never a crash: a demo goes on.
+async fn apply_fault<R: Runtime>(
+    rt: &mut R,
+    started: &mut Started,
+    tx: &UnboundedSender<Msg>,
+    slot: u64,
+    fault: &Fault,
+) {
     let log = |line: LogLine| {
         let _ = tx.send(Msg::Log(line));
     };
-    let node = |name: &str| d.faultable.iter().find(|(n, _, _)| n == name);
-    let address = |name: &str| d.infos.iter().find(|i| i.name == name).map(|i| i.address);
+    let address = |name: &str| {
+        started
+            .infos
+            .iter()
+            .find(|i| i.name == name)
+            .map(|i| i.address)
+    };
     match fault {
-        Fault::Kill(name) | Fault::Pause(name) | Fault::Resume(name) => {
-            let Some((_, handle, target)) = node(name) else {
-                log(LogLine::warn(
-                    None,
-                    format!("{fault}: no such prover or adversary node"),
-                ));
-                return;
-            };
-            match fault {
-                Fault::Kill(_) => {
-                    target.kill();
-                    let _ = handle.stop();
-                }
-                Fault::Pause(_) => target.set_paused(true),
-                _ => target.set_paused(false),
-            }
-            warn!(target: "dpgnet::orchestrator", fault = %fault, "fault applied");
-            let _ = tx.send(Msg::FaultApplied {
-                slot,
-                fault: fault.clone(),
-            });
-            if let Some(address) = address(name) {
-                let _ = tx.send(match fault {
-                    Fault::Resume(_) => Msg::NodeUp { address },
-                    Fault::Kill(_) => Msg::NodeDown {
-                        address,
-                        reason: "killed".into(),
-                    },
-                    _ => Msg::NodeDown {
-                        address,
-                        reason: "paused".into(),
-                    },
-                });
-            }
-        }
         Fault::Strategy { strategy, targets } => {
-            let Some(adv) = &d.adversary else {
-                log(LogLine::warn(
-                    None,
-                    format!("{fault}: this devnet has no adversary agent"),
-                ));
-                return;
-            };
             let parsed: Strategy = match strategy.parse() {
                 Ok(s) => s,
                 Err(e) => {
@@ -486,9 +246,10 @@ fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, slot: u64, fault: &Fault)
                     return;
                 }
             };
+            let identities = rt.identities().await;
             let mut addrs = Vec::new();
             for t in targets {
-                match address(t).filter(|a| adv.identities().contains(a)) {
+                match address(t).filter(|a| identities.contains(a)) {
                     Some(a) => addrs.push(a),
                     None => {
                         log(LogLine::warn(
@@ -499,20 +260,33 @@ fn apply_fault(d: &Devnet0, tx: &UnboundedSender<Msg>, slot: u64, fault: &Fault)
                     }
                 }
             }
-            adv.set_strategy(
-                parsed,
-                if targets.is_empty() {
-                    None
-                } else {
-                    Some(&addrs)
-                },
-            );
+            let targets = (!targets.is_empty()).then_some(addrs);
+            if let Err(e) = rt.set_strategy(&parsed, targets).await {
+                log(LogLine::warn(None, format!("{fault}: {e}")));
+                return;
+            }
             warn!(target: "dpgnet::orchestrator", fault = %fault, "attack switched");
             let _ = tx.send(Msg::FaultApplied {
                 slot,
                 fault: fault.clone(),
             });
         }
+        _ => match rt.apply(fault).await {
+            Err(e) => log(LogLine::warn(None, e)),
+            Ok((msgs, new_url)) => {
+                warn!(target: "dpgnet::orchestrator", fault = %fault, "fault applied");
+                let _ = tx.send(Msg::FaultApplied {
+                    slot,
+                    fault: fault.clone(),
+                });
+                for m in msgs {
+                    let _ = tx.send(m);
+                }
+                if let (Some(url), Some(name)) = (new_url, fault.node()) {
+                    started.moved(name, &url);
+                }
+            }
+        },
     }
 }
 
@@ -526,7 +300,8 @@ async fn pump(
 ) -> bool {
     let mut settled = false;
     for (_, c) in validators {
-        let Ok(page) = c.events(*cursor).await else {
+        // A paused or cut-off validator must not stall the views: skip it.
+        let Ok(Ok(page)) = tokio::time::timeout(RPC_PATIENCE, c.events(*cursor)).await else {
             continue;
         };
         for e in page.events {
@@ -576,6 +351,7 @@ pub async fn run_with_faults(
         .params_dir
         .clone()
         .map_or_else(ParamsCache::default_location, ParamsCache::new);
+    let cache_dir = cache.dir().to_path_buf();
     let _ = tx.send(Msg::Log(LogLine::info(
         None,
         "generating circuit keys (params cached on disk)…",
@@ -598,37 +374,78 @@ pub async fn run_with_faults(
             circuits.link.k()
         ),
     )));
-    let d = start_inproc(&opts.devnet, circuits).await?;
-    info!(target: "dpgnet::orchestrator", nodes = d.infos.len(), runtime = opts.runtime.as_str(), "devnet up");
-    let _ = tx.send(Msg::NodesStarted(d.infos.clone()));
+    let (kind, why) = crate::runtime::resolve(opts.runtime).await;
+    let _ = tx.send(Msg::Log(LogLine::info(None, why)));
+    match kind {
+        RuntimeKind::Docker | RuntimeKind::Auto => {
+            let rt =
+                crate::runtime::docker::DockerRuntime::connect(cache_dir.clone(), opts.publish_rpc)
+                    .await
+                    .map_err(OrchestratorError::Docker)?;
+            run_on(rt, &opts, &tx, &mut control, &mut faults, &cancel).await
+        }
+        RuntimeKind::Attached => {
+            let rt = crate::runtime::docker::AttachedRuntime::default();
+            run_on(rt, &opts, &tx, &mut control, &mut faults, &cancel).await
+        }
+        RuntimeKind::Inproc => {
+            let rt = crate::runtime::inproc::InprocRuntime::new(circuits);
+            run_on(rt, &opts, &tx, &mut control, &mut faults, &cancel).await
+        }
+    }
+}
+
+/// Start the devnet on `rt`, drive it, then tear it down (unless `opts.keep`).
+async fn run_on<R: Runtime>(
+    mut rt: R,
+    opts: &RunOptions,
+    tx: &UnboundedSender<Msg>,
+    control: &mut watch::Receiver<Control>,
+    faults: &mut tokio::sync::mpsc::UnboundedReceiver<PlanStep>,
+    cancel: &CancellationToken,
+) -> Result<Vec<SlotTiming>, OrchestratorError> {
+    let started = tokio::select! {
+        r = rt.start(&opts.devnet, tx) => r,
+        () = cancel.cancelled() => Err(OrchestratorError::Node {
+            node: "devnet".into(),
+            reason: "interrupted while starting".into(),
+        }),
+    };
+    let mut started = match started {
+        Ok(s) => s,
+        Err(e) => {
+            rt.stop(opts.keep).await;
+            return Err(e);
+        }
+    };
+    info!(target: "dpgnet::orchestrator", nodes = started.infos.len(), runtime = rt.kind().as_str(), "devnet up");
+    let _ = tx.send(Msg::NodesStarted(started.infos.clone()));
     let mut cursor = 0u64;
-    pump(&d.validators, &mut cursor, &tx, None).await;
+    pump(&started.validators, &mut cursor, tx, None).await;
     let mut timings = Vec::new();
     let result = drive(
-        &opts,
-        &d,
-        &tx,
-        &mut control,
-        &mut faults,
-        &cancel,
+        opts,
+        &mut rt,
+        &mut started,
+        tx,
+        control,
+        faults,
+        cancel,
         &mut cursor,
         &mut timings,
     )
     .await;
-    // Flush the remaining events, then stop every server.
-    pump(&d.validators, &mut cursor, &tx, None).await;
-    for h in &d.handles {
-        let _ = h.stop();
-    }
-    for h in d.handles {
-        h.stopped().await;
-    }
+    // Flush the remaining events, then stop every node.
+    pump(&started.validators, &mut cursor, tx, None).await;
+    rt.stop(opts.keep).await;
     result.map(|()| timings)
 }
 
-async fn drive(
+#[allow(clippy::too_many_arguments)]
+async fn drive<R: Runtime>(
     opts: &RunOptions,
-    d: &Devnet0,
+    rt: &mut R,
+    d: &mut Started,
     tx: &UnboundedSender<Msg>,
     control: &mut watch::Receiver<Control>,
     faults: &mut tokio::sync::mpsc::UnboundedReceiver<PlanStep>,
@@ -636,8 +453,8 @@ async fn drive(
     cursor: &mut u64,
     timings: &mut Vec<SlotTiming>,
 ) -> Result<(), OrchestratorError> {
-    let first = &d.validators[0].1;
     let mut slot = 0u64;
+    let mut last_watch = std::time::Instant::now();
     let mut plan: Vec<PlanStep> = opts.plan.clone();
     loop {
         if opts.slots.is_some_and(|n| slot >= n) || cancel.is_cancelled() {
@@ -653,16 +470,29 @@ async fn drive(
             plan.push(step);
         }
         for step in plan.iter().filter(|p| p.slot <= slot) {
-            apply_fault(d, tx, slot, &step.fault);
+            apply_fault(rt, d, tx, slot, &step.fault).await;
         }
         plan.retain(|p| p.slot > slot);
-        let proposer = first
-            .proposer(slot)
-            .await
-            .map_err(|e| OrchestratorError::Node {
-                node: "validator-0".into(),
-                reason: e.to_string(),
-            })?;
+        // Any validator can say who proposes (RANDAO is replicated); ask them in
+        // turn so one paused or cut-off validator does not stop the devnet.
+        let mut proposer = None;
+        let mut last_err = String::from("no validator answered");
+        let mut first = d.validators[0].1.clone();
+        for (_, v) in &d.validators {
+            match tokio::time::timeout(RPC_PATIENCE, v.proposer(slot)).await {
+                Ok(Ok(p)) => {
+                    proposer = Some(p);
+                    first = v.clone();
+                    break;
+                }
+                Ok(Err(e)) => last_err = e.to_string(),
+                Err(_) => last_err = "no answer within 2 s".into(),
+            }
+        }
+        let proposer = proposer.ok_or_else(|| OrchestratorError::Node {
+            node: "validators".into(),
+            reason: format!("cannot learn slot {slot}'s proposer: {last_err}"),
+        })?;
         let client = d
             .validators
             .iter()
@@ -681,14 +511,20 @@ async fn drive(
                 r = &mut drive => break r,
                 Some(step) = faults.recv() => {
                     if step.slot <= slot {
-                        apply_fault(d, tx, slot, &step.fault);
+                        apply_fault(rt, d, tx, slot, &step.fault).await;
                     } else {
                         plan.push(step);
                     }
                 }
                 _ = tick.tick() => {
+                    if last_watch.elapsed() >= Duration::from_millis(500) {
+                        last_watch = std::time::Instant::now();
+                        for m in rt.watch().await {
+                            let _ = tx.send(m);
+                        }
+                    }
                     pump(&d.validators, cursor, tx, None).await;
-                    if let Ok(st) = first.status().await {
+                    if let Ok(Ok(st)) = tokio::time::timeout(RPC_PATIENCE, first.status()).await {
                         if let (Some(s), Some(p)) = (st.slot, st.phase) {
                             let _ = tx.send(Msg::PhaseProgress { slot: s, phase: p, elapsed_s: st.phase_elapsed_s, window_s: st.phase_window_s });
                         }
@@ -709,12 +545,23 @@ async fn drive(
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        // Ask every prover at once, each with a short patience: a killed, paused
+        // or disconnected prover must not hold up the next slot.
+        let answers = futures::future::join_all(
+            d.provers
+                .iter()
+                .map(|p| tokio::time::timeout(RPC_PATIENCE, p.timings(slot))),
+        )
+        .await;
         let mut slot_timings = Vec::new();
-        for p in &d.provers {
-            match p.timings(slot).await {
-                Ok(t) => slot_timings.extend(t),
-                Err(e) => {
-                    warn!(target: "dpgnet::orchestrator", error = %e, "no timings from a prover")
+        for a in answers {
+            match a {
+                Ok(Ok(t)) => slot_timings.extend(t),
+                Ok(Err(e)) => {
+                    warn!(target: "dpgnet::orchestrator", error = %e, "no timings from a prover");
+                }
+                Err(_) => {
+                    warn!(target: "dpgnet::orchestrator", "a prover did not answer for its timings");
                 }
             }
         }

@@ -87,6 +87,9 @@ pub struct Scenario {
     pub plan: Vec<PlanStep>,
     /// Expectations, in file order.
     pub expect: Vec<Expectation>,
+    /// Where the nodes run: in-process unless `scenario run --runtime` says
+    /// otherwise (restart and disconnect steps need `docker`).
+    pub runtime: RuntimeKind,
 }
 
 impl Scenario {
@@ -118,6 +121,9 @@ impl Scenario {
                 Fault::Kill(_) => push("kill".to_owned()),
                 Fault::Pause(_) => push("pause".to_owned()),
                 Fault::Resume(_) => push("resume".to_owned()),
+                Fault::Restart(_) => push("restart".to_owned()),
+                Fault::Disconnect(_) => push("disconnect".to_owned()),
+                Fault::Reconnect(_) => push("reconnect".to_owned()),
             }
         }
         out
@@ -231,6 +237,12 @@ struct StepYaml {
     pause: Option<String>,
     #[serde(default)]
     resume: Option<String>,
+    #[serde(default)]
+    restart: Option<String>,
+    #[serde(default)]
+    disconnect: Option<String>,
+    #[serde(default)]
+    reconnect: Option<String>,
 }
 
 /// A positioned error in the scenario source.
@@ -347,6 +359,7 @@ pub fn parse(src: &str, origin: &str, base: &Base) -> Result<Scenario, ConfigErr
         fast: y.fast,
         plan,
         expect,
+        runtime: RuntimeKind::Inproc,
     })
 }
 
@@ -565,6 +578,9 @@ fn check_step(
         ("kill", step.kill.is_some()),
         ("pause", step.pause.is_some()),
         ("resume", step.resume.is_some()),
+        ("restart", step.restart.is_some()),
+        ("disconnect", step.disconnect.is_some()),
+        ("reconnect", step.reconnect.is_some()),
     ]
     .into_iter()
     .filter_map(|(k, set)| set.then_some(k))
@@ -574,7 +590,8 @@ fn check_step(
             origin,
             step_pos,
             format!(
-                "a plan step has exactly one of strategy, kill, pause, resume (found {})",
+                "a plan step has exactly one of strategy, kill, pause, resume, restart, disconnect, \
+                 reconnect (found {})",
                 if given.is_empty() {
                     "none".to_owned()
                 } else {
@@ -630,6 +647,9 @@ fn check_step(
             ("kill", &step.kill),
             ("pause", &step.pause),
             ("resume", &step.resume),
+            ("restart", &step.restart),
+            ("disconnect", &step.disconnect),
+            ("reconnect", &step.reconnect),
         ]
         .into_iter()
         .find_map(|(k, v)| v.as_ref().map(|v| (k, v.clone())))
@@ -656,6 +676,9 @@ fn check_step(
         match key {
             "kill" => Fault::Kill(name),
             "pause" => Fault::Pause(name),
+            "restart" => Fault::Restart(name),
+            "disconnect" => Fault::Disconnect(name),
+            "reconnect" => Fault::Reconnect(name),
             _ => Fault::Resume(name),
         }
     };
@@ -802,11 +825,13 @@ pub struct ScenarioOutcome {
 pub fn options(scenario: &Scenario, params_dir: Option<PathBuf>) -> RunOptions {
     RunOptions {
         devnet: scenario.devnet.clone(),
-        runtime: RuntimeKind::Inproc,
+        runtime: scenario.runtime,
         slots: Some(scenario.slots),
         fast: scenario.fast,
         params_dir,
         plan: scenario.plan.clone(),
+        keep: false,
+        publish_rpc: false,
     }
 }
 
@@ -935,6 +960,10 @@ pub struct ScenarioRunArgs {
     /// Directory of the halo2 parameter cache (default: the orchestrator's location).
     #[arg(long, value_name = "DIR")]
     pub params_dir: Option<PathBuf>,
+    /// Where the nodes run (scenarios default to in-process; `restart`, `disconnect`
+    /// and `reconnect` steps need docker).
+    #[arg(long, value_enum, value_name = "RUNTIME", default_value = "inproc")]
+    pub runtime: RuntimeKind,
 }
 
 /// Run `dpgnet scenario ...`.
@@ -989,6 +1018,7 @@ fn list() -> Result<(), Failure> {
 
 async fn run_command(args: ScenarioRunArgs, interrupt: CancellationToken) -> Result<(), Failure> {
     let mut scenario = find(&args.scenario)?;
+    scenario.runtime = args.runtime;
     if let Some(seed) = args.seed {
         scenario.devnet.network_params.seed = seed;
     }

@@ -89,6 +89,8 @@ async fn run(d: Devnet, slots: u64, kill_at_slot_start: Option<String>) -> Vec<E
         fast: true,
         params_dir: None,
         plan: Vec::new(),
+        keep: false,
+        publish_rpc: false,
     };
     let task = tokio::spawn(run_with_faults(
         opts,

@@ -38,6 +38,8 @@ async fn run_devnet(
         fast: true,
         params_dir: None,
         plan: Vec::new(),
+        keep: false,
+        publish_rpc: false,
     };
     let timings = run(opts, tx, ctl_rx, CancellationToken::new())
         .await

@@ -664,6 +664,29 @@ impl ProverApiServer for AdversaryNode {
             "the adversary agent cannot be corrupted: it already is",
         ))
     }
+
+    async fn set_strategy(&self, strategy: String, targets: Vec<Address>) -> RpcResult<()> {
+        let parsed: Strategy = strategy
+            .parse()
+            .map_err(|e: String| rpc_err(code::NOT_NOW, e))?;
+        let ids = self.identities();
+        if let Some(t) = targets.iter().find(|t| !ids.contains(t)) {
+            return Err(rpc_err(
+                code::NOT_NOW,
+                format!("{t} is not a prover this adversary agent controls"),
+            ));
+        }
+        AdversaryNode::set_strategy(
+            self,
+            parsed,
+            if targets.is_empty() {
+                None
+            } else {
+                Some(&targets)
+            },
+        );
+        Ok(())
+    }
 }
 
 #[cfg(test)]

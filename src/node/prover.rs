@@ -576,6 +576,13 @@ impl ProverApiServer for ProverNode {
         Ok(vec![self.address()])
     }
 
+    async fn set_strategy(&self, _strategy: String, _targets: Vec<Address>) -> RpcResult<()> {
+        Err(rpc_err(
+            code::NOT_NOW,
+            "an honest prover has no strategy to switch: ask the adversary agent",
+        ))
+    }
+
     async fn corrupt(&self, order: Signed<Corruption>) -> RpcResult<()> {
         let signer = order
             .verify(kind::CORRUPTION)

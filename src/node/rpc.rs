@@ -228,6 +228,13 @@ pub trait ProverApi {
     /// one-slot adaptive corruption (§2, Remark 2.1). Refused from anyone else.
     #[method(name = "corrupt")]
     async fn corrupt(&self, order: Signed<Corruption>) -> RpcResult<()>;
+
+    /// Operator control of the adversary agent (the demo's steering wheel, not a
+    /// protocol message): switch `targets` (all corrupted identities when empty)
+    /// to `strategy` (e.g. `steal`, `sybil:2`). Honest provers refuse it. It is
+    /// reachable only on the devnet's private network (or in-process).
+    #[method(name = "setStrategy")]
+    async fn set_strategy(&self, strategy: String, targets: Vec<Address>) -> RpcResult<()>;
 }
 
 /// A one-slot corruption order from the adversary agent.

@@ -10,6 +10,7 @@
 //! [`Engine::drain_events`] whenever convenient.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use alloy_primitives::{Address, B256, Bytes};
 
@@ -21,7 +22,10 @@ use super::messages::{
 use super::randao::RandaoMix;
 use super::selection::{SetAssignment, assign, num_provers_selected, select_provers};
 use super::types::{Outcome, Phase, Role, SetId, Slot};
-use crate::config::{Devnet, ProposerSelection, Rewards, SlashDestination};
+use crate::config::{Devnet, ProposerSelection, Rewards, SlashDestination, mechanism_for};
+use crate::mechanism::rules::{
+    self, Delivery, Mechanism, MechanismConfig, MechanismKind, ProverInfo, Request,
+};
 
 /// Engine parameters, taken from the devnet YAML.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +52,11 @@ pub struct EngineParams {
     pub reputation_cap: f64,
     /// Round robin or stake-weighted proposer.
     pub proposer_selection: ProposerSelection,
+    /// The slot's procurement rule (YAML `mechanism:`). `spec` (the default) runs the
+    /// table above; any other kind chooses the selected provers with
+    /// [`Mechanism::request`] and replaces the table by [`Mechanism::settle`] at slot
+    /// settlement (see [`Engine::begin_slot`] and `docs/protocol.md`, "Mechanisms").
+    pub mechanism: MechanismConfig,
 }
 
 impl EngineParams {
@@ -67,6 +76,7 @@ impl EngineParams {
             reputation_step: n.reputation_step,
             reputation_cap: n.reputation_cap,
             proposer_selection: n.proposer_selection,
+            mechanism: mechanism_for(d),
         }
     }
 }
@@ -140,6 +150,10 @@ pub enum EngineError {
     /// Ledger failure (overflow or unknown account).
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// The mechanism's parameters are impossible for this genesis (one sentence from
+    /// [`rules::build_for`]), or it needs one sub-block set.
+    #[error("mechanism: {0}")]
+    Mechanism(String),
 }
 
 /// One accepted partial proof.
@@ -182,6 +196,44 @@ pub struct SetState {
 }
 
 impl SetState {
+    fn new(assignment: SetAssignment, roots: Vec<B256>) -> Self {
+        SetState {
+            assignment,
+            roots,
+            finalized: None,
+            failed: false,
+            final_proof: None,
+            committed: BTreeSet::new(),
+            t1_full: BTreeSet::new(),
+            full_senders: Vec::new(),
+            partials: Vec::new(),
+            aggs: Vec::new(),
+            txs: HashMap::new(),
+            equivocated: BTreeSet::new(),
+        }
+    }
+
+    /// What each selected prover delivered, for [`Mechanism::settle`]: `delivered` when it
+    /// committed in T1 and every assigned sub-block has its accepted partial (T2, so in
+    /// time), or it sent an accepted full proof in T1/T2; `amount` = its accepted partials
+    /// (its assigned count, at least 1, for a full proof).
+    fn deliveries(&self) -> Vec<Delivery> {
+        self.assignment
+            .selected
+            .iter()
+            .map(|p| {
+                let owed = self.assignment.assignments.get(p).map_or(0, Vec::len) as u64;
+                let valid = self.partials.iter().filter(|a| a.r.prover == *p).count() as u64;
+                let full = self.full_senders.iter().any(|(a, _)| a == p);
+                Delivery {
+                    prover: *p,
+                    delivered: full || (self.committed.contains(p) && valid >= owed),
+                    amount: if full { owed.max(1) } else { valid },
+                }
+            })
+            .collect()
+    }
+
     /// The accepted valid partial proofs of this set: (reference, root_in, root_out).
     #[must_use]
     pub fn accepted_partials(&self) -> Vec<(PartialRef, B256, B256)> {
@@ -205,6 +257,8 @@ struct SlotState {
     sets: Vec<SetState>,
     done: bool,
     entries: Vec<LedgerEntry>,
+    /// A non-spec mechanism's request and the provers it saw.
+    request: Option<(Request, Vec<ProverInfo>)>,
     proofs_submitted: u32,
     proofs_valid: u32,
     seen_proofs: HashMap<B256, Address>,
@@ -263,13 +317,16 @@ pub struct Engine {
     last_slot: Option<Slot>,
     cur: Option<SlotState>,
     events: Vec<Event>,
+    /// The non-spec mechanism, `None` for `spec`.
+    mechanism: Option<Arc<dyn Mechanism>>,
 }
 
 impl Engine {
     /// A fresh engine at genesis. Emits [`Event::Genesis`].
     ///
     /// # Errors
-    /// [`EngineError::NoValidators`], duplicate accounts or overflow.
+    /// [`EngineError::NoValidators`], duplicate accounts or overflow;
+    /// [`EngineError::Mechanism`] for impossible mechanism parameters.
     pub fn new(params: EngineParams, genesis: &[GenesisAccount]) -> Result<Self, EngineError> {
         let mut ledger = Ledger::default();
         let mut validators = Vec::new();
@@ -285,6 +342,13 @@ impl Engine {
         if validators.is_empty() {
             return Err(EngineError::NoValidators);
         }
+        let mechanism = if params.mechanism.kind == MechanismKind::Spec {
+            None
+        } else {
+            let m = rules::build_for(&params.mechanism, provers.len())
+                .map_err(EngineError::Mechanism)?;
+            Some(Arc::from(m))
+        };
         let mix = RandaoMix::genesis(params.seed);
         let mut e = Engine {
             params,
@@ -298,11 +362,29 @@ impl Engine {
             last_slot: None,
             cur: None,
             events: Vec::new(),
+            mechanism,
         };
         e.events.push(Event::Genesis {
             accounts: e.ledger.accounts().cloned().collect(),
             totals: e.ledger.totals(),
         });
+        let (kind, params) = match &e.mechanism {
+            Some(m) => (m.kind().to_owned(), m.params()),
+            None => (
+                "spec".to_owned(),
+                vec![
+                    (
+                        "PROVERS_PER_PROOF".to_owned(),
+                        e.params.rewards.provers_per_proof.to_string(),
+                    ),
+                    (
+                        "redundancy".to_owned(),
+                        e.params.redundancy_factor.to_string(),
+                    ),
+                ],
+            ),
+        };
+        e.events.push(Event::MechanismChosen { kind, params });
         Ok(e)
     }
 
@@ -436,6 +518,9 @@ impl Engine {
                 n + 1
             )));
         }
+        if let Some(mech) = self.mechanism.clone() {
+            return self.begin_mechanism_slot(&*mech, input);
+        }
         let mut pool: Vec<(Address, u64)> = self
             .available_provers()
             .iter()
@@ -464,25 +549,15 @@ impl Engine {
             })?;
             let k = selected.len();
             let aggregators = [selected[0], selected[1 % k], selected[2 % k]];
-            sets.push(SetState {
-                assignment: SetAssignment {
+            sets.push(SetState::new(
+                SetAssignment {
                     set,
                     selected,
                     assignments,
                     aggregators,
                 },
-                roots: roots.clone(),
-                finalized: None,
-                failed: false,
-                final_proof: None,
-                committed: BTreeSet::new(),
-                t1_full: BTreeSet::new(),
-                full_senders: Vec::new(),
-                partials: Vec::new(),
-                aggs: Vec::new(),
-                txs: HashMap::new(),
-                equivocated: BTreeSet::new(),
-            });
+                roots.clone(),
+            ));
         }
         // Gigagas (spec "Extension for Multiple Sub-blocks"): "A group of
         // PROVERS_PER_AGGPROOF provers is also selected to aggregate sub-blocks into a
@@ -502,6 +577,18 @@ impl Engine {
         } else {
             Vec::new()
         };
+        self.open_slot(&input, sets, agg_group, None);
+        Ok(())
+    }
+
+    /// Mixes in the reveal, emits `SlotStarted` (and the AggProof group) and opens T1.
+    fn open_slot(
+        &mut self,
+        input: &SlotInput,
+        sets: Vec<SetState>,
+        agg_group: Vec<Address>,
+        request: Option<(Request, Vec<ProverInfo>)>,
+    ) {
         let proposer = self.proposer_for(input.slot);
         let used_mix = self.mix;
         self.mix.mix_in(&input.reveal);
@@ -531,6 +618,7 @@ impl Engine {
             sets,
             done: false,
             entries: Vec::new(),
+            request,
             proofs_submitted: 0,
             proofs_valid: 0,
             seen_proofs: HashMap::new(),
@@ -540,6 +628,101 @@ impl Engine {
             agg_done: None,
             agg_failed: false,
         });
+    }
+
+    /// `begin_slot` under a non-spec mechanism (one sub-block set): the provers the
+    /// mechanism asks ([`Mechanism::request`], uniform draws from the RANDAO mix under the
+    /// domain `mechanism`) are the set's selected provers, in request order, so the
+    /// designate (if any) is the T3 aggregator. Sub-blocks go to them by the first rule
+    /// that applies:
+    /// * a proof tree (`Request::tree`): leaf `i` is sub-block `i`, to the leaf's prover;
+    /// * an allocation (`Request::allocation`, units = partial proofs): the asked provers
+    ///   in order take their units of consecutive sub-blocks, cyclically, at most every
+    ///   sub-block each;
+    /// * otherwise [`assign`] with `min(redundancy_factor, asked)` copies.
+    ///
+    /// Sub-blocks nobody holds are proven inline by the aggregator. A mechanism that asks
+    /// nobody leaves the set empty: the slot runs to a liveness fault. The provers it sees
+    /// are the available provers in genesis order with their stake, capacity
+    /// `num_partial_proofs` and cost 0 (YAML lists such as `bids` override these).
+    fn begin_mechanism_slot(
+        &mut self,
+        mech: &dyn Mechanism,
+        input: SlotInput,
+    ) -> Result<(), EngineError> {
+        if input.roots.len() != 1 {
+            return Err(EngineError::Mechanism(format!(
+                "mechanism `{}` runs with one sub-block set, not {}",
+                mech.kind(),
+                input.roots.len()
+            )));
+        }
+        let n = self.params.num_partial_proofs;
+        let infos: Vec<ProverInfo> = self
+            .available_provers()
+            .iter()
+            .map(|p| ProverInfo {
+                address: *p,
+                stake: self.ledger.account(p).map_or(0, |a| a.stake),
+                capacity: u64::from(n),
+                cost: 0,
+            })
+            .collect();
+        let mix = self.mix;
+        let slot = input.slot;
+        let mut counter = 0u64;
+        let mut draw = || {
+            let x = mix.draw(b"mechanism", slot, 0, counter);
+            counter += 1;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let request = mech.request(slot, &infos, &mut draw);
+        let mut selected: Vec<Address> = Vec::with_capacity(request.asked.len());
+        for a in &request.asked {
+            if infos.iter().any(|i| i.address == *a) && !selected.contains(a) {
+                selected.push(*a);
+            }
+        }
+        let mut assignments: BTreeMap<Address, Vec<u32>> =
+            selected.iter().map(|a| (*a, Vec::new())).collect();
+        if !request.tree.is_empty() {
+            let leaves = request.tree.iter().filter(|t| t.children.is_none());
+            for (i, leaf) in leaves.enumerate().take(n as usize) {
+                if let Some(v) = assignments.get_mut(&leaf.prover) {
+                    v.push(i as u32);
+                }
+            }
+        } else if !request.allocation.is_empty() {
+            let mut cursor = 0u32;
+            for a in &selected {
+                let k = request.allocated(a).min(u64::from(n)) as u32;
+                let v = assignments.get_mut(a).expect("selected");
+                for j in 0..k {
+                    v.push((cursor + j) % n);
+                }
+                v.sort_unstable();
+                cursor = (cursor + k) % n.max(1);
+            }
+        } else if !selected.is_empty() {
+            let r = self.params.redundancy_factor.min(selected.len() as u32);
+            assignments = assign(&selected, n, r).expect("1 <= r <= selected");
+        }
+        let aggregators = if selected.is_empty() {
+            [Address::ZERO; 3]
+        } else {
+            let k = selected.len();
+            [selected[0], selected[1 % k], selected[2 % k]]
+        };
+        let set = SetState::new(
+            SetAssignment {
+                set: 0,
+                selected,
+                assignments,
+                aggregators,
+            },
+            input.roots[0].clone(),
+        );
+        self.open_slot(&input, vec![set], Vec::new(), Some((request, infos)));
         Ok(())
     }
 
@@ -558,6 +741,8 @@ impl Engine {
                 Phase::T1 | Phase::T2 => {
                     out.extend(s.assignment.selected.iter().map(|a| (set, *a)));
                 }
+                // A mechanism may ask nobody: then no aggregator is awaited.
+                _ if s.assignment.selected.is_empty() => {}
                 p => out.push((set, s.assignment.aggregators[p.index() - 3])),
             }
         }
@@ -781,12 +966,25 @@ impl Engine {
         kind: EntryKind,
         rule: &str,
     ) -> Result<(), EngineError> {
+        let proposer = self.cur.as_ref().map_or(from, |c| c.proposer);
+        let sink = self.sink(proposer);
+        self.take_to(phase, from, amount, kind, rule, sink)
+    }
+
+    /// [`Self::take`] into an explicit sink.
+    fn take_to(
+        &mut self,
+        phase: Phase,
+        from: Address,
+        amount: i64,
+        kind: EntryKind,
+        rule: &str,
+        sink: Sink,
+    ) -> Result<(), EngineError> {
         let amount = amount.unsigned_abs();
         if amount == 0 || self.ledger.account(&from).is_none() {
             return Ok(());
         }
-        let proposer = self.cur.as_ref().map_or(from, |c| c.proposer);
-        let sink = self.sink(proposer);
         let applied = self
             .ledger
             .take_stake(from, amount, kind == EntryKind::Slash, sink)?;
@@ -1163,95 +1361,103 @@ impl Engine {
         let proposer = c.proposer;
         let set = c.sets[s].clone();
         let selected = set.assignment.selected.clone();
-        let finalized = match phase {
-            Phase::T1 | Phase::T2 => {
-                let (prover_r, sender_r, val_r, names) = if phase == Phase::T1 {
-                    (
-                        r.reward_full_proof_prover_t1,
-                        r.reward_full_proof_sender_t1,
-                        r.reward_full_proof_validator_t1,
-                        [
-                            "REWARD_FULL_PROOF_PROVER_T1",
-                            "REWARD_FULL_PROOF_SENDER_T1",
-                            "REWARD_FULL_PROOF_VALIDATOR_T1",
-                        ],
-                    )
-                } else {
-                    (
-                        r.reward_full_proof_prover_t2,
-                        r.reward_full_proof_sender_t2,
-                        r.reward_full_proof_validator_t2,
-                        [
-                            "REWARD_FULL_PROOF_PROVER_T2",
-                            "REWARD_FULL_PROOF_SENDER_T2",
-                            "REWARD_FULL_PROOF_VALIDATOR_T2",
-                        ],
-                    )
-                };
-                if let Some((sender, _)) = set.full_senders.first().copied() {
-                    // A valid full proof: every selected prover, the sender extra,
-                    // and the including validator (the proposer).
-                    for p in &selected {
-                        self.pay(phase, *p, prover_r, names[0])?;
-                    }
-                    self.pay(phase, sender, sender_r, names[1])?;
-                    self.pay(phase, proposer, val_r, names[2])?;
-                    true
-                } else if phase == Phase::T1 {
-                    let valid = set.committed.len() as u64;
-                    self.pay(
-                        phase,
-                        proposer,
-                        r.reward_t1_validator * valid,
-                        "REWARD_T1_VALIDATOR",
-                    )?;
-                    for p in &selected {
-                        if !set.committed.contains(p) && !set.t1_full.contains(p) {
-                            self.take(
-                                phase,
-                                *p,
-                                r.penalty_t1_prover,
-                                EntryKind::Penalty,
-                                "PENALTY_T1_PROVER",
-                            )?;
+        let finalized = if self.mechanism.is_some() {
+            // A non-spec mechanism pays at slot settlement instead of the table rows.
+            match phase {
+                Phase::T1 | Phase::T2 => !set.full_senders.is_empty(),
+                _ => !set.aggs.is_empty(),
+            }
+        } else {
+            match phase {
+                Phase::T1 | Phase::T2 => {
+                    let (prover_r, sender_r, val_r, names) = if phase == Phase::T1 {
+                        (
+                            r.reward_full_proof_prover_t1,
+                            r.reward_full_proof_sender_t1,
+                            r.reward_full_proof_validator_t1,
+                            [
+                                "REWARD_FULL_PROOF_PROVER_T1",
+                                "REWARD_FULL_PROOF_SENDER_T1",
+                                "REWARD_FULL_PROOF_VALIDATOR_T1",
+                            ],
+                        )
+                    } else {
+                        (
+                            r.reward_full_proof_prover_t2,
+                            r.reward_full_proof_sender_t2,
+                            r.reward_full_proof_validator_t2,
+                            [
+                                "REWARD_FULL_PROOF_PROVER_T2",
+                                "REWARD_FULL_PROOF_SENDER_T2",
+                                "REWARD_FULL_PROOF_VALIDATOR_T2",
+                            ],
+                        )
+                    };
+                    if let Some((sender, _)) = set.full_senders.first().copied() {
+                        // A valid full proof: every selected prover, the sender extra,
+                        // and the including validator (the proposer).
+                        for p in &selected {
+                            self.pay(phase, *p, prover_r, names[0])?;
                         }
-                    }
-                    false
-                } else {
-                    // Not from the spec's wording: REWARD_T2_PROVER and
-                    // PENALTY_T2_PROVER apply per assigned partial proof.
-                    for (p, sbs) in &set.assignment.assignments {
-                        let delivered =
-                            set.partials.iter().filter(|a| a.r.prover == *p).count() as u64;
-                        let missed = sbs.len() as u64 - delivered;
+                        self.pay(phase, sender, sender_r, names[1])?;
+                        self.pay(phase, proposer, val_r, names[2])?;
+                        true
+                    } else if phase == Phase::T1 {
+                        let valid = set.committed.len() as u64;
                         self.pay(
                             phase,
-                            *p,
-                            r.reward_t2_prover * delivered,
-                            "REWARD_T2_PROVER",
+                            proposer,
+                            r.reward_t1_validator * valid,
+                            "REWARD_T1_VALIDATOR",
                         )?;
-                        if missed > 0 {
-                            let pen = r.penalty_t2_prover.saturating_mul(missed as i64);
-                            self.take(phase, *p, pen, EntryKind::Penalty, "PENALTY_T2_PROVER")?;
+                        for p in &selected {
+                            if !set.committed.contains(p) && !set.t1_full.contains(p) {
+                                self.take(
+                                    phase,
+                                    *p,
+                                    r.penalty_t1_prover,
+                                    EntryKind::Penalty,
+                                    "PENALTY_T1_PROVER",
+                                )?;
+                            }
                         }
+                        false
+                    } else {
+                        // Not from the spec's wording: REWARD_T2_PROVER and
+                        // PENALTY_T2_PROVER apply per assigned partial proof.
+                        for (p, sbs) in &set.assignment.assignments {
+                            let delivered =
+                                set.partials.iter().filter(|a| a.r.prover == *p).count() as u64;
+                            let missed = sbs.len() as u64 - delivered;
+                            self.pay(
+                                phase,
+                                *p,
+                                r.reward_t2_prover * delivered,
+                                "REWARD_T2_PROVER",
+                            )?;
+                            if missed > 0 {
+                                let pen = r.penalty_t2_prover.saturating_mul(missed as i64);
+                                self.take(phase, *p, pen, EntryKind::Penalty, "PENALTY_T2_PROVER")?;
+                            }
+                        }
+                        let valid = set.partials.len() as u64;
+                        self.pay(
+                            phase,
+                            proposer,
+                            r.reward_t2_validator * valid,
+                            "REWARD_T2_VALIDATOR",
+                        )?;
+                        false
                     }
-                    let valid = set.partials.len() as u64;
-                    self.pay(
-                        phase,
-                        proposer,
-                        r.reward_t2_validator * valid,
-                        "REWARD_T2_VALIDATOR",
-                    )?;
-                    false
                 }
-            }
-            p => {
-                let aggs: Vec<&AggEntry> = set.aggs.iter().collect();
-                if aggs.is_empty() {
-                    false
-                } else {
-                    self.settle_aggregation(phase, p, &set, &aggs, proposer)?;
-                    true
+                p => {
+                    let aggs: Vec<&AggEntry> = set.aggs.iter().collect();
+                    if aggs.is_empty() {
+                        false
+                    } else {
+                        self.settle_aggregation(phase, p, &set, &aggs, proposer)?;
+                        true
+                    }
                 }
             }
         };
@@ -1382,10 +1588,104 @@ impl Engine {
         Ok(())
     }
 
+    /// The mechanism's settlement of the slot, then [`Event::MechanismSettled`].
+    ///
+    /// Non-spec mechanisms: [`Mechanism::settle`] on the set's deliveries
+    /// ([`SetState::deliveries`]); payments are minted (rule `mechanism:<kind>`), slashes
+    /// taken from stake into the protocol treasury as insurance (the paper's Rem. 3.9),
+    /// both through the ledger, in the phase that closed the slot. `spec`: nothing moves
+    /// here (the table already applied); the event summarises the slot's entries per node.
+    fn settle_mechanism(&mut self, failed: bool) -> Result<(), EngineError> {
+        let c = self.cur.as_ref().ok_or(EngineError::NoSlot)?;
+        let (slot, phase) = (c.slot, c.phase);
+        let deliveries: Vec<Delivery> = c.sets.iter().flat_map(SetState::deliveries).collect();
+        let delivered: Vec<Address> = deliveries
+            .iter()
+            .filter(|d| d.delivered)
+            .map(|d| d.prover)
+            .collect();
+        let (kind, request, payments, slashes, oracle) = match (&self.mechanism, &c.request) {
+            (Some(mech), Some((request, infos))) => {
+                let mech = Arc::clone(mech);
+                let request = request.clone();
+                let payout = mech.settle(slot, infos, &request, &deliveries);
+                let rule = format!("mechanism:{}", mech.kind());
+                for (who, amount) in &payout.payments {
+                    self.pay(phase, *who, *amount, &rule)?;
+                }
+                let mut slashes = Vec::new();
+                for (who, amount) in &payout.slashes {
+                    let before = self.ledger.account(who).map_or(0, |a| a.stake);
+                    let amt = i64::try_from(*amount).unwrap_or(i64::MAX);
+                    self.take_to(phase, *who, amt, EntryKind::Slash, &rule, Sink::Treasury)?;
+                    let after = self.ledger.account(who).map_or(0, |a| a.stake);
+                    if before > after {
+                        slashes.push((*who, before - after));
+                    }
+                }
+                (
+                    mech.kind().to_owned(),
+                    request,
+                    payout.payments,
+                    slashes,
+                    payout.capacity_oracle,
+                )
+            }
+            _ => {
+                let mut payments: Vec<(Address, u64)> = Vec::new();
+                let mut slashes: Vec<(Address, u64)> = Vec::new();
+                for e in &c.entries {
+                    let (list, amount) = match e.kind {
+                        EntryKind::Reward => (&mut payments, e.amount),
+                        EntryKind::Penalty | EntryKind::Slash => (&mut slashes, e.applied),
+                    };
+                    match list.iter_mut().find(|(a, _)| *a == e.node) {
+                        Some(x) => x.1 += amount,
+                        None => list.push((e.node, amount)),
+                    }
+                }
+                slashes.retain(|(_, a)| *a > 0);
+                let request = Request {
+                    asked: c
+                        .sets
+                        .iter()
+                        .flat_map(|s| s.assignment.selected.iter().copied())
+                        .collect(),
+                    allocation: c
+                        .sets
+                        .iter()
+                        .flat_map(|s| {
+                            s.assignment
+                                .assignments
+                                .iter()
+                                .map(|(a, v)| (*a, v.len() as u64))
+                        })
+                        .collect(),
+                    ..Request::default()
+                };
+                ("spec".to_owned(), request, payments, slashes, None)
+            }
+        };
+        self.events.push(Event::MechanismSettled {
+            slot,
+            kind,
+            request: Box::new(request),
+            deliveries,
+            delivered,
+            payments,
+            slashes,
+            liveness_fault: failed,
+            capacity_oracle: oracle,
+        });
+        Ok(())
+    }
+
     fn settle_slot(&mut self) -> Result<(), EngineError> {
+        let c = self.cur.as_ref().ok_or(EngineError::NoSlot)?;
+        let failed = c.sets.iter().any(|s| s.failed) || c.agg_failed;
+        self.settle_mechanism(failed)?;
         let c = self.cur.as_mut().ok_or(EngineError::NoSlot)?;
         c.done = true;
-        let failed = c.sets.iter().any(|s| s.failed) || c.agg_failed;
         let outcome = if failed {
             Outcome::LivenessFault
         } else if let Some(p) = c.agg_done {

@@ -8,6 +8,7 @@ use super::ledger::{Account, LedgerTotals};
 use super::messages::{MessageKind, Verdict};
 use super::selection::SetAssignment;
 use super::types::{Outcome, Phase, Slot};
+use crate::mechanism::rules::{Delivery, Request};
 
 /// An engine output, in emission order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +97,43 @@ pub enum Event {
     Ledger(LedgerEntry),
     /// The slot settled.
     Settled(Settlement),
+    /// The devnet's mechanism (emitted once, after [`Event::Genesis`]): its YAML name and
+    /// effective parameters (defaults filled in) for headers and reports. `spec` lists
+    /// the selection parameters of the table it runs.
+    MechanismChosen {
+        /// The mechanism's YAML name.
+        kind: String,
+        /// `(name, value)` pairs, in the mechanism's order.
+        params: Vec<(String, String)>,
+    },
+    /// The slot's mechanism settled (emitted just before [`Event::Settled`], whose entries
+    /// include these payments and slashes): who was asked, who delivered, what was paid
+    /// and slashed (`src/mechanism/rules.rs`). Under `spec` the table rows already
+    /// applied and this summarises them per node (the proposer's rewards included).
+    MechanismSettled {
+        /// Slot.
+        slot: Slot,
+        /// The mechanism's YAML name (`spec`, `designated`, …).
+        kind: String,
+        /// Whom it asked (the set's selected provers, in request order), with the
+        /// designate, audited provers, committee, allocation and tree where it has them
+        /// (boxed: it is the largest field of any event).
+        request: Box<Request>,
+        /// What each asked prover delivered (valid, in time), in `request.asked` order.
+        deliveries: Vec<Delivery>,
+        /// The asked provers that delivered.
+        delivered: Vec<Address>,
+        /// Payments, reward units, per node.
+        payments: Vec<(Address, u64)>,
+        /// Stake taken, reward units (as applied, capped at stake), per node; under a
+        /// non-spec mechanism it went to the protocol treasury as insurance.
+        slashes: Vec<(Address, u64)>,
+        /// The slot ended without a valid full proof (the engine's liveness fault).
+        liveness_fault: bool,
+        /// `capacity_audit`: the capacity oracle's value published at the end of an
+        /// epoch (total capacity bid), capacity units.
+        capacity_oracle: Option<u64>,
+    },
     /// A prover fell below `min_stake` and left the prover set (DESIGN.md).
     Ejected {
         /// Slot.

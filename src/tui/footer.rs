@@ -22,6 +22,10 @@ fn hint(action: Action) -> &'static str {
         Action::Down | Action::MenuDown => "down",
         Action::OpenAttackMenu => "attack",
         Action::StopAttack => "stop attack",
+        Action::KillNode => "kill",
+        Action::PauseNode => "pause node",
+        Action::RestartNode => "restart",
+        Action::DisconnectNode => "disconnect",
         Action::MenuNextField => "next",
         Action::MenuPrevField => "prev",
         Action::MenuPlus => "slot+",
@@ -79,14 +83,25 @@ fn totals_line(model: &Model) -> Line<'static> {
                 .add_modifier(Modifier::BOLD),
         )
     };
-    Line::from(vec![
+    let mut spans = vec![
         Span::raw(format!(
             "minted {} · burned {} · treasury {} · stake {} · balance {}",
             t.minted, t.burned, t.treasury, t.stake, t.balance
         )),
         Span::raw(" │ ").dark_gray(),
         check,
-    ])
+    ];
+    if let Some(detail) = &model.runtime_connection {
+        spans.push(Span::raw(" │ ").dark_gray());
+        spans.push(Span::styled(
+            format!(" {detail} (retrying) "),
+            Style::new()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    Line::from(spans)
 }
 
 /// Render the footer into `area`.

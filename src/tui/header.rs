@@ -1,4 +1,5 @@
-//! The header: devnet, slot and phase, the PAUSED badge and the T1–T5 phase gauge.
+//! The header: devnet, slot and phase, the PAUSED badge, the mechanism and its parameters,
+//! and the T1–T5 phase gauge.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -18,6 +19,8 @@ pub(crate) const PAST: Color = Color::Green;
 pub(crate) const CURRENT: Color = Color::Cyan;
 /// Background of the running-attack badge.
 pub(crate) const ATTACK: Color = Color::Red;
+/// Colour of the mechanism and its parameters.
+pub(crate) const MECHANISM: Color = Color::Magenta;
 /// Colour of the gauge's empty track.
 const TRACK: Color = Color::DarkGray;
 
@@ -79,7 +82,22 @@ fn info_line(model: &Model) -> Line<'static> {
     spans.push(Span::raw(format!("runtime {}", model.runtime)));
     spans.push(sep());
     spans.push(Span::raw(format!("seed {}", model.seed)));
+    if let Some(m) = mechanism_label(model) {
+        spans.push(sep());
+        spans.push(Span::raw(m).fg(MECHANISM));
+    }
     Line::from(spans)
+}
+
+/// `mechanism <kind> <name>=<value> …` once the engine announced its mechanism
+/// ([`crate::protocol::Event::MechanismChosen`]), else `None`.
+pub(crate) fn mechanism_label(model: &Model) -> Option<String> {
+    let (kind, params) = model.mechanism.as_ref()?;
+    let mut s = format!("mechanism {kind}");
+    for (k, v) in params {
+        s.push_str(&format!(" {k}={v}"));
+    }
+    Some(s)
 }
 
 /// The fill of `phase`'s segment: past phases full, the current one by elapsed
@@ -122,5 +140,90 @@ fn render_gauge(frame: &mut Frame, area: Rect, model: &Model) {
             .use_unicode(true)
             .gauge_style(Style::new().fg(fg).bg(TRACK));
         frame.render_widget(gauge, *seg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::Address;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::app::{Msg, update};
+    use crate::mechanism::rules::{Delivery, Request};
+    use crate::protocol::Event;
+
+    fn announced() -> Model {
+        let mut m = Model::new("mech", "inproc", 7);
+        update(
+            &mut m,
+            Msg::Engine(Event::MechanismChosen {
+                kind: "designated".into(),
+                params: vec![("m".into(), "2".into()), ("q".into(), "0.5".into())],
+            }),
+        );
+        m
+    }
+
+    #[test]
+    fn the_header_shows_the_mechanism_once_announced() {
+        assert_eq!(mechanism_label(&Model::new("d", "inproc", 0)), None);
+        let m = announced();
+        assert_eq!(
+            mechanism_label(&m).as_deref(),
+            Some("mechanism designated m=2 q=0.5")
+        );
+        let mut t = Terminal::new(TestBackend::new(120, HEIGHT)).unwrap();
+        t.draw(|f| render(f, f.area(), &m)).unwrap();
+        let buf = t.backend().buffer().clone();
+        let row: String = (0..120).map(|x| buf[(x, 1)].symbol().to_owned()).collect();
+        assert!(row.contains("mechanism designated m=2 q=0.5"), "{row}");
+        let x = row.find("mechanism").unwrap();
+        // Column of the first char (the row is ASCII up to the box-drawing separators).
+        let col = row[..x].chars().count() as u16;
+        assert_eq!(buf[(col, 1)].fg, MECHANISM);
+    }
+
+    #[test]
+    fn each_settled_slot_logs_who_was_asked_delivered_paid_and_slashed() {
+        let mut m = announced();
+        let (a, b) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        update(
+            &mut m,
+            Msg::Engine(Event::MechanismSettled {
+                slot: 3,
+                kind: "designated".into(),
+                request: Box::new(Request {
+                    designated: Some(a),
+                    asked: vec![a, b],
+                    ..Request::default()
+                }),
+                deliveries: vec![
+                    Delivery {
+                        prover: a,
+                        delivered: false,
+                        amount: 0,
+                    },
+                    Delivery {
+                        prover: b,
+                        delivered: true,
+                        amount: 2,
+                    },
+                ],
+                delivered: vec![b],
+                payments: vec![],
+                slashes: vec![(a, 50)],
+                liveness_fault: false,
+                capacity_oracle: None,
+            }),
+        );
+        let last = m.log.iter().last().unwrap();
+        assert_eq!(last.slot, Some(3));
+        let (sa, sb) = (crate::app::short_addr(&a), crate::app::short_addr(&b));
+        assert_eq!(
+            last.text,
+            format!("designated: asked {sa}*, {sb}; delivered {sb}; paid –; slashed {sa} 50")
+        );
     }
 }

@@ -137,7 +137,17 @@ impl Column {
             Column::Status => {
                 Cell::from(row.status.label()).style(Style::new().fg(status_color(row.status)))
             }
-            Column::Endpoint => Cell::from(row.info.endpoint.clone()),
+            Column::Endpoint => match &row.container {
+                // Docker: the container's state before its bridge address.
+                Some(state) => Cell::from(format!("{state} {}", row.info.endpoint)).style(
+                    if state == "running" {
+                        Style::new()
+                    } else {
+                        Style::new().fg(Color::LightRed)
+                    },
+                ),
+                None => Cell::from(row.info.endpoint.clone()),
+            },
         }
     }
 }
