@@ -652,6 +652,8 @@ pub struct Model {
     /// Set while the runtime cannot reach its backend (the Docker daemon): the
     /// sentence to show; `None` when connected or in-process.
     pub runtime_connection: Option<String>,
+    /// Every fault applied, in order: (slot, what).
+    pub faults: Vec<(u64, String)>,
     /// The devnet's mechanism and its parameters ([`Event::MechanismChosen`]), shown in
     /// the header; `None` until the engine announces it.
     pub mechanism: Option<(String, Vec<(String, String)>)>,
@@ -687,6 +689,7 @@ impl Model {
             warnings_total: 0,
             outcome: OutcomeTotals::default(),
             runtime_connection: None,
+            faults: Vec::new(),
             mechanism: None,
         }
     }
@@ -1152,6 +1155,7 @@ fn on_fault_applied(model: &mut Model, slot: u64, fault: &Fault) {
     model
         .log
         .push(LogLine::warn(Some(slot), format!("fault: {fault}")));
+    model.faults.push((slot, fault.to_string()));
     match fault {
         Fault::Strategy { strategy, targets } if is_honest(strategy) => {
             if targets.is_empty() {
@@ -1190,10 +1194,9 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
             model.selected_node =
                 (model.selected_node + 1).min(model.nodes.len().saturating_sub(1));
         }
-        Action::KillNode
-        | Action::PauseNode
-        | Action::RestartNode
-        | Action::DisconnectNode => return on_node_fault(model, action),
+        Action::KillNode | Action::PauseNode | Action::RestartNode | Action::DisconnectNode => {
+            return on_node_fault(model, action);
+        }
         Action::OpenAttackMenu => {
             if model.attack_menu.is_none() {
                 model.attack_menu = Some(AttackMenu::new(model));
@@ -1245,15 +1248,21 @@ fn on_node_fault(model: &mut Model, action: Action) -> Vec<Effect> {
     let state = row.container.as_deref().unwrap_or("");
     let fault = match action {
         Action::KillNode => Fault::Kill(name),
-        Action::PauseNode if state == "paused" || (row.status == NodeStatus::Down && row.down_reason.starts_with("paused")) => Fault::Resume(name),
+        Action::PauseNode
+            if state == "paused"
+                || (row.status == NodeStatus::Down && row.down_reason.starts_with("paused")) =>
+        {
+            Fault::Resume(name)
+        }
         Action::PauseNode => Fault::Pause(name),
         Action::RestartNode => Fault::Restart(name),
         _ if state == "disconnected" => Fault::Reconnect(name),
         _ => Fault::Disconnect(name),
     };
-    model
-        .log
-        .push(LogLine::warn(model.slot, format!("fault requested: {fault}")));
+    model.log.push(LogLine::warn(
+        model.slot,
+        format!("fault requested: {fault}"),
+    ));
     vec![Effect::Inject(PlanStep {
         slot: model.slot.unwrap_or(0),
         fault,
@@ -2269,7 +2278,113 @@ mod tests {
         assert_eq!(action_for(Key::Esc), Some(Action::CloseHelp));
         assert_eq!(action_for(Key::Char('j')), Some(Action::Down));
         assert_eq!(action_for(Key::Up), Some(Action::Up));
-        assert_eq!(action_for(Key::Char('x')), None);
+        assert_eq!(action_for(Key::Char('k')), Some(Action::KillNode));
+        assert_eq!(action_for(Key::Char('z')), Some(Action::PauseNode));
+        assert_eq!(action_for(Key::Char('r')), Some(Action::RestartNode));
+        assert_eq!(action_for(Key::Char('x')), Some(Action::DisconnectNode));
+        assert_eq!(action_for(Key::Char('y')), None);
+    }
+
+    fn injected(effects: &[Effect]) -> Vec<Fault> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Inject(step) => Some(step.fault.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fault_keys_act_on_the_selected_node_and_toggle_on_its_container_state() {
+        let mut m = Model::new("d", "docker", 1);
+        update(&mut m, Msg::NodesStarted(super::fixtures::nodes()));
+        let p1 = m
+            .nodes
+            .iter()
+            .position(|r| r.info.name == "prover-1")
+            .unwrap();
+        m.selected_node = p1;
+        let a = addr("prover-1");
+        let kill = update(&mut m, Msg::Key(Action::KillNode));
+        assert_eq!(injected(&kill), vec![Fault::Kill("prover-1".into())]);
+        assert_eq!(
+            injected(&update(&mut m, Msg::Key(Action::PauseNode))),
+            vec![Fault::Pause("prover-1".into())]
+        );
+        // Docker reports it paused: `z` now unpauses, and the row shows it down.
+        update(
+            &mut m,
+            Msg::ContainerState {
+                address: a,
+                state: "paused".into(),
+            },
+        );
+        assert!(!m.nodes[p1].up);
+        assert_eq!(m.nodes[p1].container.as_deref(), Some("paused"));
+        assert_eq!(
+            injected(&update(&mut m, Msg::Key(Action::PauseNode))),
+            vec![Fault::Resume("prover-1".into())]
+        );
+        // Disconnected: `x` reconnects; running again: the row is up.
+        update(
+            &mut m,
+            Msg::ContainerState {
+                address: a,
+                state: "disconnected".into(),
+            },
+        );
+        assert_eq!(
+            injected(&update(&mut m, Msg::Key(Action::DisconnectNode))),
+            vec![Fault::Reconnect("prover-1".into())]
+        );
+        update(
+            &mut m,
+            Msg::ContainerState {
+                address: a,
+                state: "running".into(),
+            },
+        );
+        assert!(m.nodes[p1].up);
+        assert_eq!(
+            injected(&update(&mut m, Msg::Key(Action::DisconnectNode))),
+            vec![Fault::Disconnect("prover-1".into())]
+        );
+        assert_eq!(
+            injected(&update(&mut m, Msg::Key(Action::RestartNode))),
+            vec![Fault::Restart("prover-1".into())]
+        );
+        // A corrupted prover has no process of its own: nothing is injected.
+        m.selected_node = m
+            .nodes
+            .iter()
+            .position(|r| r.info.name == "prover-7")
+            .unwrap();
+        assert!(injected(&update(&mut m, Msg::Key(Action::KillNode))).is_empty());
+    }
+
+    #[test]
+    fn losing_the_daemon_shows_in_the_model_until_it_returns() {
+        let mut m = Model::new("d", "docker", 1);
+        update(
+            &mut m,
+            Msg::RuntimeConnection {
+                connected: false,
+                detail: "Docker daemon unreachable".into(),
+            },
+        );
+        assert_eq!(
+            m.runtime_connection.as_deref(),
+            Some("Docker daemon unreachable")
+        );
+        update(
+            &mut m,
+            Msg::RuntimeConnection {
+                connected: true,
+                detail: "back".into(),
+            },
+        );
+        assert_eq!(m.runtime_connection, None);
     }
 
     fn open_menu(m: &mut Model) {

@@ -60,15 +60,18 @@ Examples:
   dpgnet run --headless --slots 10 --devnet my-devnet.yaml | jq .outcome";
 
 const UP_AFTER_HELP: &str = "\
-Keys: q quit, p pause/resume, ? help, j/k or arrows select a node, a attack menu
-(strategy, targets, slot; Enter launches), h stop the attack.
+Keys: q quit, p pause/resume, ? help, arrows (or j) select a node, a attack menu
+(strategy, targets, slot; Enter launches), h stop the attack. On the selected node:
+k kill, z pause/unpause, r restart, x disconnect/reconnect (restart and disconnect
+need --runtime docker).
 
 Logs go to dpgnet.log in the current directory (or --log-file / $DPGNET_LOG_FILE),
 never to the screen.
 
 Examples:
   dpgnet up
-  dpgnet up --devnet my-devnet.yaml --seed 3 --fast";
+  dpgnet up --devnet my-devnet.yaml --seed 3 --fast
+  dpgnet up --runtime docker --keep      (leave the containers; `dpgnet down` later)";
 
 /// `dpgnet`: a devnet orchestrator for distributed proof generation.
 #[derive(Debug, Parser)]

@@ -67,6 +67,9 @@ pub struct Report {
     /// Why the exit code is not 0, one sentence per reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
+    /// Faults and attack switches applied during the run, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultReport>,
 }
 
 /// One settled slot: a line of the NDJSON stream and an entry of [`Report::slots`].
@@ -160,6 +163,22 @@ pub struct NodeReport {
     pub stake: u64,
     /// Balance at the end, reward units.
     pub balance: u64,
+    /// Why the runtime reports it down at the end (e.g. `killed (container
+    /// exited)`); absent while up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down: Option<String>,
+    /// Its container's last state on the Docker runtime (`running`, `exited`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+}
+
+/// A fault or attack switch the orchestrator applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultReport {
+    /// The slot it hit (applied before or during it).
+    pub slot: u64,
+    /// What was done, e.g. `kill prover-3` or `strategy steal on prover-7`.
+    pub fault: String,
 }
 
 /// What the run was asked to do: the report's header and the expectations.
@@ -407,6 +426,8 @@ pub fn build_report(
             adversary_controlled: r.info.adversary_controlled,
             stake: r.stake,
             balance: r.balance,
+            down: (!r.up).then(|| r.down_reason.clone()),
+            container: r.container.clone(),
         })
         .collect();
     let (code, failures) = exit_code(meta, &slots, end);
@@ -422,6 +443,14 @@ pub fn build_report(
         nodes,
         exit_code: code,
         failures,
+        faults: model
+            .faults
+            .iter()
+            .map(|(slot, fault)| FaultReport {
+                slot: *slot,
+                fault: fault.clone(),
+            })
+            .collect(),
     }
 }
 

@@ -352,30 +352,26 @@ pub async fn run_with_faults(
         .clone()
         .map_or_else(ParamsCache::default_location, ParamsCache::new);
     let cache_dir = cache.dir().to_path_buf();
-    let _ = tx.send(Msg::Log(LogLine::info(
-        None,
-        "generating circuit keys (params cached on disk)…",
-    )));
     let (n, t, sets) = (
         np.num_partial_proofs,
         np.txs_per_sub_block,
         np.num_sub_block_sets,
     );
-    let circuits = tokio::task::spawn_blocking(move || Circuits::load(n, t, sets, &cache))
-        .await
-        .map_err(|e| OrchestratorError::Circuits(e.to_string()))?
-        .map_err(|e| OrchestratorError::Circuits(e.to_string()))?;
-    let _ = tx.send(Msg::Log(LogLine::info(
-        None,
-        format!(
-            "circuits ready: partial k={}, full k={}, link k={}",
-            circuits.partial.k(),
-            circuits.full.k(),
-            circuits.link.k()
-        ),
-    )));
     let (kind, why) = crate::runtime::resolve(opts.runtime).await;
     let _ = tx.send(Msg::Log(LogLine::info(None, why)));
+    if kind != RuntimeKind::Inproc {
+        // Containers generate their own keys; they only need the IPA params on disk
+        // (made once here, so eleven containers do not all generate them).
+        let _ = tx.send(Msg::Log(LogLine::info(
+            None,
+            "checking the halo2 params cache (mounted into every container)…",
+        )));
+        let dir = cache_dir.clone();
+        tokio::task::spawn_blocking(move || ensure_params(&ParamsCache::new(dir), n, t, sets))
+            .await
+            .map_err(|e| OrchestratorError::Circuits(e.to_string()))?
+            .map_err(|e| OrchestratorError::Circuits(e.to_string()))?;
+    }
     match kind {
         RuntimeKind::Docker | RuntimeKind::Auto => {
             let rt =
@@ -389,10 +385,55 @@ pub async fn run_with_faults(
             run_on(rt, &opts, &tx, &mut control, &mut faults, &cancel).await
         }
         RuntimeKind::Inproc => {
+            let _ = tx.send(Msg::Log(LogLine::info(
+                None,
+                "generating circuit keys (params cached on disk)…",
+            )));
+            let circuits = tokio::task::spawn_blocking(move || Circuits::load(n, t, sets, &cache))
+                .await
+                .map_err(|e| OrchestratorError::Circuits(e.to_string()))?
+                .map_err(|e| OrchestratorError::Circuits(e.to_string()))?;
+            let _ = tx.send(Msg::Log(LogLine::info(
+                None,
+                format!(
+                    "circuits ready: partial k={}, full k={}, link k={}",
+                    circuits.partial.k(),
+                    circuits.full.k(),
+                    circuits.link.k()
+                ),
+            )));
             let rt = crate::runtime::inproc::InprocRuntime::new(circuits);
             run_on(rt, &opts, &tx, &mut control, &mut faults, &cancel).await
         }
     }
+}
+
+/// Make sure the params file of every `k` the devnet's circuits use is in `cache`
+/// (generated when missing): partial and full proofs, the link proof, and the
+/// set-level link proof with several sub-block sets.
+///
+/// # Errors
+/// [`dpgnet_circuits::CircuitError`] from `min_k` or the cache.
+fn ensure_params(
+    cache: &ParamsCache,
+    n: u32,
+    t: u32,
+    sets: u32,
+) -> Result<(), dpgnet_circuits::CircuitError> {
+    use dpgnet_circuits::{ChainCircuit, LinkCircuit};
+    let (n, t) = (n as usize, t as usize);
+    let mut ks = vec![
+        ChainCircuit::min_k(t)?,
+        ChainCircuit::min_k(n * t)?,
+        LinkCircuit::min_k(n)?,
+    ];
+    if sets > 1 {
+        ks.push(LinkCircuit::min_k(sets as usize)?);
+    }
+    for k in ks {
+        cache.get(k)?;
+    }
+    Ok(())
 }
 
 /// Start the devnet on `rt`, drive it, then tear it down (unless `opts.keep`).
@@ -405,17 +446,20 @@ async fn run_on<R: Runtime>(
     cancel: &CancellationToken,
 ) -> Result<Vec<SlotTiming>, OrchestratorError> {
     let started = tokio::select! {
-        r = rt.start(&opts.devnet, tx) => r,
-        () = cancel.cancelled() => Err(OrchestratorError::Node {
-            node: "devnet".into(),
-            reason: "interrupted while starting".into(),
-        }),
+        r = rt.start(&opts.devnet, tx) => Some(r),
+        () = cancel.cancelled() => None,
     };
     let mut started = match started {
-        Ok(s) => s,
-        Err(e) => {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
             rt.stop(opts.keep).await;
             return Err(e);
+        }
+        // Interrupted while starting: tear down what exists; the caller reports the
+        // interrupt (exit 130), not an error.
+        None => {
+            rt.stop(opts.keep).await;
+            return Ok(Vec::new());
         }
     };
     info!(target: "dpgnet::orchestrator", nodes = started.infos.len(), runtime = rt.kind().as_str(), "devnet up");

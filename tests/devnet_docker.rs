@@ -415,3 +415,125 @@ fn auto_without_a_daemon_runs_in_process_and_says_so() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_kill_prover_scenario_holds_on_docker_and_its_report_shows_the_kill() {
+    if !docker_or_skip("kill_prover scenario on docker").await {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("scenario.json");
+    let out = Command::new(BIN)
+        .args([
+            "scenario",
+            "run",
+            "kill_prover",
+            "--headless",
+            "--runtime",
+            "docker",
+            "--report",
+        ])
+        .arg(&report)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let run = &r["run"];
+    assert_eq!(run["runtime"], "docker");
+    assert!(
+        run["faults"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["slot"] == 1 && f["fault"] == "kill prover-5"),
+        "{}",
+        run["faults"]
+    );
+    let p5 = run["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "prover-5")
+        .unwrap();
+    assert_eq!(p5["container"], "exited", "{p5}");
+    assert!(p5["down"].as_str().unwrap().contains("killed"), "{p5}");
+    assert_eq!(leftovers("default").await, (vec![], vec![]));
+}
+
+#[test]
+fn the_checked_in_compose_file_is_what_dpgnet_compose_writes() {
+    let out = dpgnet(&["compose", "--devnet", "devnet/default.yaml", "--build"]);
+    assert_eq!(out.status.code(), Some(0));
+    let written = String::from_utf8(out.stdout).unwrap();
+    let checked_in = std::fs::read_to_string("compose/compose.yaml").unwrap();
+    assert!(
+        written == checked_in,
+        "compose/compose.yaml is stale: run `dpgnet compose --devnet devnet/default.yaml \
+         --build --out compose/compose.yaml`"
+    );
+    // One service per node container plus the orchestrator, on our network.
+    let v: serde_yaml::Value = serde_yaml::from_str(&written).unwrap();
+    assert_eq!(v["services"].as_mapping().unwrap().len(), 12);
+    assert_eq!(
+        v["networks"]["devnet"]["name"].as_str(),
+        Some("dpgnet-default")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ctrl_c_tears_the_containers_down_and_exits_130() {
+    if !docker_or_skip("ctrl_c_tears_down").await {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = devnet("ci-docker-int", 9);
+    let file = write_devnet(&d, tmp.path());
+    let mut child = tokio::process::Command::new(BIN)
+        .args([
+            "run",
+            "--headless",
+            "--runtime",
+            "docker",
+            "--slots",
+            "50",
+            "--fast",
+        ])
+        .arg("--devnet")
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the devnet runs, then interrupt it as a terminal's Ctrl-C would.
+    let mut up = false;
+    for _ in 0..600 {
+        let dk = docker::connect().await.unwrap();
+        let rows = docker::containers(&dk, Some("ci-docker-int"))
+            .await
+            .unwrap();
+        if rows.iter().filter(|r| r.state == "running").count() == 11 {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(up, "the devnet never came up");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("dpgnet exits after Ctrl-C")
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(leftovers("ci-docker-int").await, (vec![], vec![]));
+}

@@ -185,12 +185,18 @@ fn liveness_faults_at_the_extremes() {
 #[test]
 fn invalid_proofs_are_slashed_by_the_engine() {
     // Every prover sends proofs that do not verify: the engine slashes each invalid
-    // message (SLASH_INVALID_PROOF = 100) and no slot finalizes.
+    // message (SLASH_INVALID_PROOF = 100: 4 partials messages and 3 aggregations a slot)
+    // and no slot finalizes. Money comes from the engine's own settlement.
+    // A short horizon: slashed 100 per invalid message, a prover would be ejected after
+    // 9 of them (stake 1000, min_stake 100).
     let mut s = setup(8, 1.0, 10_000, 200);
     s.strategy = AttackStrategy::InvalidProof;
+    s.horizon = 2;
     let r = sim::run(&s, &SimMechanism::Spec).unwrap();
+    assert_eq!((r.ejected, r.exhausted_slots), (0, 0));
     assert_eq!(r.liveness_fault_rate.mean, 1.0);
-    assert!(r.slashed.mean >= 4.0 * 100.0, "{:?}", r.slashed);
+    // Plus PENALTY_T2_PROVER (3) for each of the 8 assigned partials not delivered validly.
+    assert_eq!(r.slashed.mean, 7.0 * 100.0 + 8.0 * 3.0, "{:?}", r.slashed);
     // The default devnet burns what it takes: no insurance, the loss is payments + P.
     assert_eq!(r.insurance.mean, 0.0);
     assert!((r.loss.mean - (r.payments.mean + 10_000.0)).abs() < 1e-6);

@@ -355,8 +355,9 @@ pub struct SimReport {
 /// The `rules.rs` config the simulator runs for `cfg`: `proof_cost` from the model
 /// unless given, and for `designated`, `lottery` and `pay_deliverers`, the committee
 /// size `m` and mixing probability `q` of the paper's optimum at this setup
-/// (`analysis::optimal_*`, the numbers `dpgnet analyze designated` prints) unless both
-/// are given. Returns the config and the paper's predicted worst-case loss at the
+/// (`analysis::optimal_*`, the numbers `dpgnet analyze designated` prints) unless one
+/// is given; for `designated` with only `m` given, `q` is that committee's equilibrium
+/// (`analysis::designated_q_for_committee`). A lone `q` keeps `rules.rs`'s default `m`. Returns the config and the paper's predicted worst-case loss at the
 /// effective `(m, q)`, reward units (`None` when `f = n` or for other kinds).
 ///
 /// # Errors
@@ -393,8 +394,15 @@ pub fn resolve_config(
     let mut setup_c = setup.clone();
     setup_c.model.proof_cost = c.max(1.0) as u64;
     let pp = setup_c.procurement(stake);
-    let given = |k: &str| cfg.params.contains_key(k);
-    if let (true, Some(pp), false) = (paper, pp, given("m") && given("q")) {
+    let (has_m, has_q) = (cfg.params.contains_key("m"), cfg.params.contains_key("q"));
+    if let (MechanismKind::Designated, Some(pp), true, false) = (kind, pp, has_m, has_q) {
+        // A fixed committee: its equilibrium q (both branches equal, Lem. 3.2).
+        if let Some(m) = cfg.params.get("m").and_then(serde_yaml::Value::as_u64) {
+            let q = analysis::designated_q_for_committee(&pp, m);
+            cfg.params.insert("q".into(), serde_yaml::Value::from(q));
+        }
+    }
+    if let (true, Some(pp), false, false) = (paper, pp, has_m, has_q) {
         let (m, q) = match kind {
             MechanismKind::Designated => {
                 let o = analysis::optimal_designated(&pp)

@@ -453,6 +453,7 @@ impl super::Runtime for DockerRuntime {
             .map_err(|e| DockerError::Api(format!("cannot serialize the devnet: {e}")))?;
         let seed = devnet.network_params.seed;
         let mut infos = Vec::new();
+        let mut bodies = Vec::new();
         let specs = devnet.nodes();
         for s in &specs {
             let key = NodeKey::derive(seed, s.role, s.index);
@@ -510,16 +511,7 @@ impl super::Runtime for DockerRuntime {
                 }),
                 ..Default::default()
             };
-            d.create_container(
-                Some(
-                    CreateContainerOptionsBuilder::default()
-                        .name(&container)
-                        .build(),
-                ),
-                body,
-            )
-            .await
-            .map_err(api("create container"))?;
+            bodies.push((container.clone(), body));
             self.nodes.push(NodeContainer {
                 name: name.clone(),
                 container,
@@ -532,6 +524,20 @@ impl super::Runtime for DockerRuntime {
                 adversary_controlled: false,
                 endpoint: String::new(),
             });
+        }
+        // Create every container at once, then start them all at once.
+        let created =
+            futures::future::join_all(bodies.into_iter().map(|(name, body)| async move {
+                d.create_container(
+                    Some(CreateContainerOptionsBuilder::default().name(&name).build()),
+                    body,
+                )
+                .await
+                .map_err(|e| DockerError::Api(format!("create container {name}: {e}")))
+            }))
+            .await;
+        for r in created {
+            r?;
         }
         let starts = futures::future::join_all(
             self.nodes

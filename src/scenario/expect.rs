@@ -971,6 +971,8 @@ mod tests {
             adversary_controlled: adv,
             stake,
             balance: 5,
+            down: None,
+            container: None,
         }
     }
 
@@ -1018,6 +1020,7 @@ mod tests {
             ],
             exit_code: 0,
             failures: vec![],
+            faults: vec![],
         }
     }
 

@@ -23,9 +23,9 @@ fn hint(action: Action) -> &'static str {
         Action::OpenAttackMenu => "attack",
         Action::StopAttack => "stop attack",
         Action::KillNode => "kill",
-        Action::PauseNode => "pause node",
+        Action::PauseNode => "freeze",
         Action::RestartNode => "restart",
-        Action::DisconnectNode => "disconnect",
+        Action::DisconnectNode => "cut off",
         Action::MenuNextField => "next",
         Action::MenuPrevField => "prev",
         Action::MenuPlus => "slot+",
@@ -50,7 +50,12 @@ pub(crate) fn hints_line(context: KeyContext, width: u16) -> Line<'static> {
 
 fn hints(context: KeyContext, first_key_only: bool) -> Line<'static> {
     let mut groups: Vec<(Action, Vec<String>)> = Vec::new();
-    for b in context.bindings() {
+    // Esc only matters while the help popup is open (which says so itself).
+    for b in context
+        .bindings()
+        .iter()
+        .filter(|b| b.action != Action::CloseHelp)
+    {
         match groups.iter_mut().find(|(a, _)| *a == b.action) {
             Some((_, keys)) if !first_key_only => keys.push(b.key.label()),
             Some(_) => {}
