@@ -1324,6 +1324,7 @@ mod tests {
             } else {
                 vec!["boom".into()]
             },
+            faults: vec![],
         }
     }
 
