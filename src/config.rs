@@ -50,6 +50,11 @@ pub struct Devnet {
     /// kinds replace the table (`src/mechanism/rules.rs`, `docs/devnet-yaml.md`).
     #[serde(default, skip_serializing_if = "is_spec")]
     pub mechanism: MechanismConfig,
+    /// The simulator's proof model (`sim: {latency_mean_s, latency_sd_s, failure_rate,
+    /// …}`), read by `dpgnet sim` (docs/sim.md); the devnet itself ignores it, so one
+    /// file serves both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sim: Option<serde_yaml::Value>,
 }
 
 fn is_spec(m: &MechanismConfig) -> bool {

@@ -70,6 +70,10 @@ pub struct Report {
     /// Faults and attack switches applied during the run, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultReport>,
+    /// The devnet's mechanism and its parameters as the engine announced them,
+    /// e.g. `designated m=3 q=0.42 payment=100` (absent before genesis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mechanism: Option<String>,
 }
 
 /// One settled slot: a line of the NDJSON stream and an entry of [`Report::slots`].
@@ -443,6 +447,12 @@ pub fn build_report(
         nodes,
         exit_code: code,
         failures,
+        mechanism: model.mechanism.as_ref().map(|(kind, params)| {
+            std::iter::once(kind.clone())
+                .chain(params.iter().map(|(k, v)| format!("{k}={v}")))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
         faults: model
             .faults
             .iter()

@@ -1325,6 +1325,7 @@ mod tests {
                 vec!["boom".into()]
             },
             faults: vec![],
+            mechanism: None,
         }
     }
 

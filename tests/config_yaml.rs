@@ -571,3 +571,16 @@ fn shipped_default_file_loads_from_disk() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("devnet/default.yaml");
     assert_eq!(config::load(&path).unwrap(), Devnet::default_devnet());
 }
+
+#[test]
+fn a_sim_section_is_kept_for_the_simulator_and_ignored_by_the_devnet() {
+    let with = format!("{BASE}sim:\n  failure_rate: 0.05\n  latency_mean_s: 2\n");
+    let d = parse(&with).unwrap();
+    let plain = parse(BASE).unwrap();
+    let sim = d.sim.clone().expect("the sim section is kept");
+    assert_eq!(sim["failure_rate"].as_f64(), Some(0.05));
+    // Everything the devnet uses is identical.
+    assert_eq!(Devnet { sim: None, ..d }, plain);
+    // A misspelled top-level key is still an error.
+    assert!(parse(&format!("{BASE}simm:\n  x: 1\n")).is_err());
+}

@@ -133,6 +133,11 @@ async fn three_slots_finalize_in_containers_and_down_leaves_nothing() {
     assert!(stderr.contains("runtime docker"), "{stderr}");
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(r["runtime"], "docker");
+    assert!(
+        r["mechanism"].as_str().unwrap().starts_with("spec"),
+        "{}",
+        r["mechanism"]
+    );
     let slots = r["slots"].as_array().unwrap();
     assert_eq!(slots.len(), 3);
     for s in slots {

@@ -95,7 +95,7 @@ pub fn parse_ldd(out: &str) -> Vec<PathBuf> {
     for line in out.lines() {
         let line = line.trim();
         let path = match line.split_once("=>") {
-            Some((_, rest)) => rest.trim().split_whitespace().next(),
+            Some((_, rest)) => rest.split_whitespace().next(),
             None => line.split_whitespace().next(),
         };
         if let Some(p) = path.filter(|p| p.starts_with('/')) {

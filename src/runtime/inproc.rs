@@ -135,7 +135,7 @@ impl super::Runtime for InprocRuntime {
                         engine,
                         circuits.clone(),
                         workload,
-                        np.phase_seconds.clone(),
+                        np.phase_seconds,
                     );
                     let (url, h) = serve(&name, node.clone().into_rpc()).await?;
                     self.handles.push(h);

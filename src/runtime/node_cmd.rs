@@ -168,7 +168,7 @@ pub async fn run(args: NodeArgs, interrupt: CancellationToken) -> anyhow::Result
         Role::Validator => {
             let engine = Engine::new(EngineParams::from_devnet(&devnet), &genesis(&devnet))
                 .map_err(|e| anyhow!("engine: {e}"))?;
-            let node = ValidatorNode::new(key, engine, circuits, wl, np.phase_seconds.clone());
+            let node = ValidatorNode::new(key, engine, circuits, wl, np.phase_seconds);
             let mut provers: Vec<String> = honest.iter().map(|(_, u)| u.clone()).collect();
             if let Some(a) = adversary {
                 provers.push(url(a.role, a.index));

@@ -86,9 +86,10 @@ async fn first_slot(
     let mut rss = rss;
     while let Some(m) = rx.recv().await {
         match m {
-            Msg::Engine(Event::PhaseOpened { slot: 0, phase })
-                if phase == crate::protocol::Phase::T2 =>
-            {
+            Msg::Engine(Event::PhaseOpened {
+                slot: 0,
+                phase: crate::protocol::Phase::T2,
+            }) => {
                 if let Some(out) = rss.take() {
                     *out = prover_memory(&devnet.name).await.unwrap_or_default();
                 }

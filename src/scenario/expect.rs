@@ -1021,6 +1021,7 @@ mod tests {
             exit_code: 0,
             failures: vec![],
             faults: vec![],
+            mechanism: None,
         }
     }
 
