@@ -203,6 +203,16 @@ async fn prover_container_killed_mid_slot_is_absorbed_and_value_is_conserved() {
                 slot: 1,
                 fault: Fault::Resume("prover-4".into()),
             },
+            // A prover restarts with the same keys; a validator restart is refused
+            // (it would come back with a genesis replica).
+            PlanStep {
+                slot: 1,
+                fault: Fault::Restart("prover-4".into()),
+            },
+            PlanStep {
+                slot: 1,
+                fault: Fault::Restart("validator-1".into()),
+            },
         ],
         keep: false,
         publish_rpc: false,
@@ -259,6 +269,11 @@ async fn prover_container_killed_mid_slot_is_absorbed_and_value_is_conserved() {
     }
     assert!(faults.contains(&Fault::Reconnect("prover-5".into())));
     assert!(faults.contains(&Fault::Resume("prover-4".into())));
+    assert!(faults.contains(&Fault::Restart("prover-4".into())));
+    assert!(
+        !faults.contains(&Fault::Restart("validator-1".into())),
+        "a validator restart must be refused"
+    );
     // Docker itself saw the container exit.
     assert!(
         states.iter().any(|(a, s)| *a == address && s == "exited"),

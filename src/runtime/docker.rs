@@ -670,6 +670,13 @@ impl super::Runtime for DockerRuntime {
                 d.unpause_container(c).await.map_err(err)?;
                 up
             }
+            Fault::Restart(_) if name.starts_with("validator-") => {
+                return Err(format!(
+                    "{fault}: a restarted validator would come back with a genesis engine \
+                     replica and no way to catch up (no state sync yet); kill, pause or \
+                     disconnect it instead"
+                ));
+            }
             Fault::Restart(_) => {
                 d.restart_container(
                     c,
