@@ -11,6 +11,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 use serde::Serialize;
 
@@ -350,56 +351,19 @@ pub fn plot_svg(r: &CompareReport, path: &Path) -> Result<(), SimError> {
     );
     let root = SVGBackend::new(path, (1000, 640)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| io(e.to_string()))?;
-    let colour = |i: usize| Palette99::pick(i).to_rgba();
     if lo > 0.0 {
         let (ylo, yhi) = (lo / 1.5, hi * 1.5);
         let mut chart = builder(&root, &title)
             .build_cartesian_2d((xmin..xmax).log_scale(), (ylo..yhi).log_scale())
             .map_err(|e| io(e.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc("P, loss of a liveness fault (reward units, log scale)")
-            .y_desc(format!("{LABEL} loss per slot (reward units, log scale)"))
-            .label_style(("sans-serif", 15))
-            .axis_desc_style(("sans-serif", 16))
-            .draw()
-            .map_err(|e| io(e.to_string()))?;
-        for (i, s) in r.series.iter().enumerate() {
-            draw_series(&mut chart, s, colour(i), ylo).map_err(io)?;
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 16))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| io(e.to_string()))?;
+        draw_chart(&mut chart, r, "log scale", ylo).map_err(io)?;
     } else {
         let pad = (hi - lo).abs().max(1.0) * 0.08;
         let (ylo, yhi) = (lo - pad, hi + pad);
         let mut chart = builder(&root, &title)
             .build_cartesian_2d((xmin..xmax).log_scale(), ylo..yhi)
             .map_err(|e| io(e.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc("P, loss of a liveness fault (reward units, log scale)")
-            .y_desc(format!("{LABEL} loss per slot (reward units)"))
-            .label_style(("sans-serif", 15))
-            .axis_desc_style(("sans-serif", 16))
-            .draw()
-            .map_err(|e| io(e.to_string()))?;
-        for (i, s) in r.series.iter().enumerate() {
-            draw_series(&mut chart, s, colour(i), ylo).map_err(io)?;
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 16))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| io(e.to_string()))?;
+        draw_chart(&mut chart, r, "linear", ylo).map_err(io)?;
     }
     root.present().map_err(|e| io(e.to_string()))?;
     Ok(())
@@ -416,6 +380,44 @@ fn builder<'a, 'b>(
         .x_label_area_size(50)
         .y_label_area_size(80);
     b
+}
+
+/// Mesh, one line per mechanism and the legend, on a chart whose y axis is
+/// `y_scale` (`log scale` or `linear`); bars are clamped to `floor`.
+fn draw_chart<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    r: &CompareReport,
+    y_scale: &str,
+    floor: f64,
+) -> Result<(), String>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let e = |e: DrawingAreaErrorKind<std::io::Error>| e.to_string();
+    chart
+        .configure_mesh()
+        .x_desc("P, loss of a liveness fault (reward units, log scale)")
+        .y_desc(if y_scale == "linear" {
+            format!("{LABEL} loss per slot (reward units)")
+        } else {
+            format!("{LABEL} loss per slot (reward units, {y_scale})")
+        })
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 16))
+        .draw()
+        .map_err(e)?;
+    for (i, s) in r.series.iter().enumerate() {
+        draw_series(chart, s, Palette99::pick(i).to_rgba(), floor)?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 16))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(e)
 }
 
 /// One mechanism's line, points and 95% bars (lower ends clamped to `floor`).
